@@ -16,9 +16,17 @@ export const ErrorCode = {
   // configuration and messages
   CONFIG_INVALID: 'CONFIG_INVALID',
   MESSAGE_INVALID: 'MESSAGE_INVALID',
+  // messaging: a command delivered more often than allowed (its workers kept dying or failing)
+  DELIVERY_EXHAUSTED: 'DELIVERY_EXHAUSTED',
+  // two handlers registered for one command, or a required command without a handler
+  HANDLER_CONFLICT: 'HANDLER_CONFLICT',
   // storage
   STORAGE_KEY_INVALID: 'STORAGE_KEY_INVALID',
   STORAGE_NOT_FOUND: 'STORAGE_NOT_FOUND',
+  /** A stream's length differed from the size given with it. */
+  STORAGE_SIZE_MISMATCH: 'STORAGE_SIZE_MISMATCH',
+  /** An upload was larger than allowed. */
+  STORAGE_TOO_LARGE: 'STORAGE_TOO_LARGE',
   // media and data
   MEDIA_UNREADABLE: 'MEDIA_UNREADABLE',
   MEDIA_UNSUPPORTED: 'MEDIA_UNSUPPORTED',

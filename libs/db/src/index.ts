@@ -1,1 +1,10 @@
-export {};
+export * from './entities';
+export * from './data-source';
+export * from './migrate';
+export * from './naming';
+export * from './errors';
+export * from './pagination';
+export * from './repositories';
+export * from './database';
+export { MIGRATIONS } from './migrations';
+export * from './migration-command';

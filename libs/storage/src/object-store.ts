@@ -12,9 +12,14 @@ export interface PutOptions {
   contentType?: string;
 }
 
+/** A body a driver accepts: bytes in memory, or a stream with its size given next to it. */
+export type ObjectBody = Buffer | Uint8Array | Readable;
+
 /**
  * The object-store port. Drivers: S3 through the MinIO client (any S3 endpoint) and the local
  * filesystem. Keys are validated by every driver (see keys.ts); all keys live in one bucket.
+ * Prefixes are folders: `list('a/b')` and `list('a/b/')` both mean everything under `a/b/` and never
+ * `a/bc`; `''` means everything.
  */
 export interface ObjectStore {
   readonly driver: 's3' | 'fs';
@@ -22,14 +27,19 @@ export interface ObjectStore {
   ensureReady(): Promise<void>;
   /** Cheap reachability check for readiness probes. */
   ping(): Promise<void>;
-  /** Writes an object atomically: readers see the whole object or none. A stream needs its size. */
-  put(key: string, body: Buffer | Uint8Array | Readable, size?: number, options?: PutOptions): Promise<void>;
+  /**
+   * Writes an object atomically: readers see the whole object or none. A stream needs its size
+   * (S2gError(BAD_USER_INPUT) without one); a stream of another length fails with
+   * S2gError(STORAGE_SIZE_MISMATCH) and leaves no object behind.
+   */
+  put(key: string, body: ObjectBody, size?: number, options?: PutOptions): Promise<void>;
   /** Throws S2gError(STORAGE_NOT_FOUND) when absent. */
   get(key: string): Promise<Readable>;
+  /** Throws S2gError(STORAGE_NOT_FOUND) when absent. */
   getBuffer(key: string): Promise<Buffer>;
   /** null when absent. */
   stat(key: string): Promise<ObjectInfo | null>;
-  /** Every object under a prefix, recursively, in key order. */
+  /** Every object under a prefix, recursively, in key order (UTF-8 byte order, as S3 lists). */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Idempotent: deleting a missing key is not an error. */
   delete(key: string): Promise<void>;

@@ -1,1 +1,5 @@
-export {};
+export * from './ports';
+export * from './temp';
+export * from './postgres';
+export * from './s3';
+export * from './nats';

@@ -1,0 +1,207 @@
+import { mkdtemp, rm, stat, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, S2gError } from '@s2g/contracts';
+import { sineWave } from '@s2g/audio';
+import { decodeAudio, encodeVideo, extractFrames, probe } from '../src';
+import { dominantFrequency } from './helpers';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 's2g-media-video-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const W = 64;
+const H = 48;
+const COLOURS: [number, number, number][] = [
+  [230, 30, 30],
+  [30, 30, 230],
+  [30, 200, 30],
+];
+
+/** Frame i is solid COLOURS[i % 3]; produced lazily. */
+async function* solidFrames(n: number, channels = 3, w = W, h = H): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < n; i++) {
+    const f = new Uint8Array(w * h * channels);
+    const [r, g, b] = COLOURS[i % 3];
+    for (let p = 0; p < w * h; p++) {
+      f[p * channels] = r;
+      f[p * channels + 1] = g;
+      f[p * channels + 2] = b;
+      if (channels === 4) f[p * channels + 3] = 255;
+    }
+    yield f;
+  }
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+  } catch (e) {
+    return e instanceof S2gError ? e.code : `not S2gError: ${(e as Error).message}`;
+  }
+  return undefined;
+}
+
+describe('encodeVideo', () => {
+  it('writes H.264 yuv420p + AAC with faststart, as long as the frames', async () => {
+    const out = join(dir, 'talk.mp4');
+    let reported = 0;
+    const res = await encodeVideo({
+      width: W,
+      height: H,
+      fps: 15,
+      frames: solidFrames(30),
+      // 2.5 s of audio under 2 s of video: cut to the video.
+      audio: sineWave(1000, 40_000, { amplitude: 0.5 }),
+      out,
+      onFrame: (n) => (reported = n),
+    });
+    expect(res).toEqual({ frames: 30, durationSec: 2 });
+    expect(reported).toBe(30);
+    const info = await probe(out);
+    expect(info.video).toMatchObject({ codec: 'h264', pixelFormat: 'yuv420p', width: W, height: H, fps: 15 });
+    expect(info.audio?.codec).toBe('aac');
+    expect(Math.abs(info.durationSec - 2)).toBeLessThanOrEqual(1 / 15);
+    // +faststart: the index (moov) precedes the media data (mdat).
+    const bytes = await readFile(out);
+    expect(bytes.indexOf('moov')).toBeLessThan(bytes.indexOf('mdat'));
+    const sound = await decodeAudio(out);
+    expect(dominantFrequency(sound, 16_000)).toBe(1000);
+    await expect(stat(`${out}.partial`)).rejects.toThrow();
+  });
+
+  it('pads short audio with silence and takes rgba frames of odd size', async () => {
+    const out = join(dir, 'odd.mp4');
+    const wav = join(dir, 'short.wav');
+    const { encodeWav } = await import('@s2g/audio');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(wav, encodeWav(sineWave(440, 8000), 16_000));
+    await encodeVideo({ width: 33, height: 25, fps: 15, frames: solidFrames(30, 4, 33, 25), pixelFormat: 'rgba', audio: wav, out });
+    const info = await probe(out);
+    expect(info.video).toMatchObject({ width: 34, height: 26, pixelFormat: 'yuv420p' });
+    expect(info.audio).toBeDefined();
+    expect(Math.abs(info.durationSec - 2)).toBeLessThanOrEqual(1 / 15);
+  });
+
+  it('encodes without audio', async () => {
+    const out = join(dir, 'mute.mp4');
+    await encodeVideo({ width: W, height: H, fps: 15, frames: solidFrames(15), out });
+    const info = await probe(out);
+    expect(info.audio).toBeUndefined();
+    expect(info.durationSec).toBeCloseTo(1, 1);
+  });
+
+  it('rejects a frame of the wrong size and leaves no file', async () => {
+    const out = join(dir, 'bad.mp4');
+    async function* frames(): AsyncGenerator<Uint8Array> {
+      yield* solidFrames(3);
+      yield new Uint8Array(10);
+    }
+    expect(await codeOf(encodeVideo({ width: W, height: H, fps: 15, frames: frames(), out }))).toBe(ErrorCode.BAD_USER_INPUT);
+    await expect(stat(out)).rejects.toThrow();
+    await expect(stat(`${out}.partial`)).rejects.toThrow();
+    expect(await codeOf(encodeVideo({ width: W, height: H, fps: 15, frames: [], out }))).toBe(ErrorCode.BAD_USER_INPUT);
+    expect(await codeOf(encodeVideo({ width: 0, height: H, fps: 15, frames: [], out }))).toBe(ErrorCode.BAD_USER_INPUT);
+  });
+
+  it('names a broken audio file', async () => {
+    const out = join(dir, 'x.mp4');
+    const { writeFile } = await import('node:fs/promises');
+    const junk = join(dir, 'junk.wav');
+    await writeFile(junk, Buffer.alloc(2000, 1));
+    try {
+      await encodeVideo({ width: W, height: H, fps: 15, frames: solidFrames(5), audio: junk, out });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as S2gError).code).toBe(ErrorCode.MEDIA_UNREADABLE);
+      expect((e as Error).message).toContain('junk.wav');
+    }
+  });
+});
+
+describe('extractFrames', () => {
+  it('returns RGB frames in order at the requested rate and size', async () => {
+    const src = join(dir, 'colours.mp4');
+    await encodeVideo({ width: W, height: H, fps: 15, frames: solidFrames(15), out: src, crf: 10 });
+    const got: Buffer[] = [];
+    for await (const f of extractFrames(src, 15, 32, 24)) got.push(f);
+    expect(got.length).toBe(15);
+    got.forEach((f, i) => {
+      expect(f.length).toBe(32 * 24 * 3);
+      const centre = (12 * 32 + 16) * 3;
+      const want = COLOURS[i % 3];
+      for (let c = 0; c < 3; c++) expect(Math.abs(f[centre + c] - want[c])).toBeLessThan(25);
+    });
+    // Half the rate: every other frame.
+    let n = 0;
+    for await (const _ of extractFrames(src, 7.5, 32, 24)) n++;
+    expect(Math.abs(n - 8)).toBeLessThanOrEqual(1);
+  });
+
+  it('stops ffmpeg when the consumer stops early', async () => {
+    const src = join(dir, 'long.mp4');
+    await encodeVideo({ width: W, height: H, fps: 15, frames: solidFrames(150), out: src, preset: 'ultrafast' });
+    let n = 0;
+    const t0 = Date.now();
+    for await (const _ of extractFrames(src, 15, W, H)) {
+      if (++n === 3) break;
+    }
+    expect(n).toBe(3);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('names a missing or corrupt video', async () => {
+    const consume = async (file: string): Promise<void> => {
+      for await (const _ of extractFrames(file, 15, 8, 8)) {
+        // drain
+      }
+    };
+    const { writeFile } = await import('node:fs/promises');
+    const junk = join(dir, 'junk.mp4');
+    await writeFile(junk, Buffer.alloc(3000, 9));
+    try {
+      await consume(junk);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as S2gError).code).toBe(ErrorCode.MEDIA_UNREADABLE);
+      expect((e as Error).message).toContain('junk.mp4');
+    }
+  });
+});
+
+describe('frame stream backpressure', () => {
+  it('pulls frames only as fast as the consumer takes them', async () => {
+    const { frameStream } = await import('../src/video');
+    const { Writable } = await import('node:stream');
+    const { pipeline } = await import('node:stream/promises');
+    const frameBytes = W * H * 3;
+    let pulled = 0;
+    let consumed = 0;
+    let maxAhead = 0;
+    async function* counted(): AsyncGenerator<Uint8Array> {
+      for await (const f of solidFrames(40)) {
+        pulled++;
+        maxAhead = Math.max(maxAhead, pulled - consumed);
+        yield f;
+      }
+    }
+    // A slow consumer with a one-frame buffer, like a pipe into a busy encoder.
+    const slow = new Writable({
+      highWaterMark: frameBytes,
+      write(chunk: Buffer, _enc, done) {
+        consumed += chunk.length / frameBytes;
+        setTimeout(done, 2);
+      },
+    });
+    await pipeline(frameStream({ width: W, height: H, fps: 15, frames: counted(), out: '' }, frameBytes), slow);
+    expect(pulled).toBe(40);
+    expect(consumed).toBe(40);
+    // Without backpressure the generator would run all 40 frames ahead.
+    expect(maxAhead).toBeLessThanOrEqual(4);
+  });
+});
