@@ -1,1 +1,3 @@
-export {};
+export * from './define';
+export * from './docs';
+export * from './shared';

@@ -22,3 +22,15 @@ export type TokenScope = (typeof TOKEN_SCOPES)[number];
 /** Where ingest reads a speaker's data from (ML-SPEC section 8 and the ingest issue). */
 export const INGEST_LAYOUTS = ['s2g', 'openpose', 'npz', 'synthetic'] as const;
 export type IngestLayout = (typeof INGEST_LAYOUTS)[number];
+
+/** Stages an ingest job reports progress for, in order. */
+export const INGEST_STAGES = ['scanning', 'reading', 'extracting', 'cutting', 'packing', 'finishing'] as const;
+export type IngestStage = (typeof INGEST_STAGES)[number];
+
+/** Tensor backends, best first; `auto` in configuration picks the best one that loads. */
+export const TENSOR_BACKENDS = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export type TensorBackend = (typeof TENSOR_BACKENDS)[number];
+
+/** Why a checkpoint was kept: on a schedule, as the best by validation loss, or at the end of a run. */
+export const CHECKPOINT_KINDS = ['periodic', 'best', 'final'] as const;
+export type CheckpointKind = (typeof CHECKPOINT_KINDS)[number];

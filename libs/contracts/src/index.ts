@@ -1,2 +1,4 @@
 export * from './domain';
 export * from './errors';
+export * from './payloads';
+export * from './messages';

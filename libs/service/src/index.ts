@@ -1,1 +1,5 @@
-export {};
+export * from './logger';
+export * from './http';
+export * from './run';
+export * from './cli';
+export * from './platform';

@@ -1,0 +1,99 @@
+/**
+ * The built entry point as it runs in production: bundle it, start it as a child process, probe its
+ * health endpoints, stop it with SIGTERM.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const APP = 'gateway';
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const entry = join(root, 'dist/apps', APP, 'main.js');
+let dataDir: string;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the app to completion, or until `whileRunning` (given the ready log line) has finished and SIGTERM was sent. */
+function run(args: string[], env: Record<string, string>, whileRunning?: (ready: { port: number }) => Promise<void>): Promise<Run & { stopMs?: number }> {
+  const child = spawn(process.execPath, [entry, ...args], {
+    env: { PATH: process.env.PATH, DATA_DIR: dataDir, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let stopMs: number | undefined;
+  let failure: unknown;
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdout.on('data', (c: Buffer) => {
+    const before = stdout;
+    stdout += c.toString();
+    if (!whileRunning || before.includes(`"msg":"${APP} ready"`)) return;
+    const line = stdout.split('\n').find((l) => l.includes(`"msg":"${APP} ready"`));
+    if (!line) return;
+    const ready = JSON.parse(line) as { port: number };
+    void whileRunning(ready)
+      .catch((e: unknown) => (failure = e))
+      .finally(() => {
+        stopMs = Date.now();
+        child.kill('SIGTERM');
+      });
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${APP} did not exit; stdout: ${stdout}; stderr: ${stderr}`));
+    }, 20_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (failure) reject(failure instanceof Error ? failure : new Error(String(failure)));
+      else resolve({ code, stdout, stderr, ...(stopMs ? { stopMs: Date.now() - stopMs } : {}) });
+    });
+  });
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), `s2g-${APP}-entry-`));
+  await promisify(execFile)(process.execPath, ['tools/build-app.mjs', APP], { cwd: root });
+});
+
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe(`${APP} entry point`, () => {
+  it('prints usage with every environment variable for --help and exits 0', async () => {
+    const r = await run(['--help'], {});
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Usage: s2g-${APP}`);
+    for (const name of ['S2G_MODE', 'DATA_DIR', 'DATABASE_URL', 'NATS_URL', 'S3_ENDPOINT', 'HTTP_PORT', 'LOG_LEVEL']) expect(r.stdout).toContain(name);
+  });
+
+  it('serves /healthz and /readyz, then exits 0 within seconds of SIGTERM', async () => {
+    const r = await run([], {}, async ({ port }) => {
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'ok', service: APP });
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'ready', checks: { bus: { ok: true } } });
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
+    });
+    expect(r.code).toBe(0);
+    expect(r.stopMs).toBeLessThan(5000);
+    expect(r.stdout).toContain(`"msg":"${APP} stopped"`);
+  });
+
+  it('refuses an invalid configuration with every problem and exit code 78', async () => {
+    const r = await run([], { S2G_MODE: 'distributed', LOG_LEVEL: 'chatty' });
+    expect(r.code).toBe(78);
+    for (const name of ['LOG_LEVEL', 'DATABASE_URL', 'NATS_URL', 'S3_ENDPOINT']) expect(r.stderr).toMatch(new RegExp(`^  ${name}: `, 'm'));
+  });
+});

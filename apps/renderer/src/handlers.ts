@@ -1,0 +1,19 @@
+/**
+ * The commands the renderer service handles: the one place to register a job handler, e.g.
+ * `commandHandler('s2g.render.requested', (payload, ctx) => ..., { concurrency: 1 })`.
+ * Start-up fails if a command is listed twice.
+ */
+import type { SharedConfig } from '@s2g/config';
+import type { AnyCommandHandler, EventBus } from '@s2g/messaging';
+import type { Logger } from '@s2g/service';
+
+/** What the handlers of this service are built from. */
+export interface RendererDeps {
+  config: SharedConfig;
+  logger: Logger;
+  bus: EventBus;
+}
+
+export function commandHandlers(_deps: RendererDeps): AnyCommandHandler[] {
+  return [];
+}
