@@ -1,9 +1,9 @@
-import { mkdtemp, rm, stat, readFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, S2gError } from '@s2g/contracts';
-import { sineWave } from '@s2g/audio';
+import { encodeWav, sineWave } from '@s2g/audio';
 import { decodeAudio, encodeVideo, extractFrames, probe } from '../src';
 import { dominantFrequency } from './helpers';
 
@@ -78,8 +78,6 @@ describe('encodeVideo', () => {
   it('pads short audio with silence and takes rgba frames of odd size', async () => {
     const out = join(dir, 'odd.mp4');
     const wav = join(dir, 'short.wav');
-    const { encodeWav } = await import('@s2g/audio');
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(wav, encodeWav(sineWave(440, 8000), 16_000));
     await encodeVideo({ width: 33, height: 25, fps: 15, frames: solidFrames(30, 4, 33, 25), pixelFormat: 'rgba', audio: wav, out });
     const info = await probe(out);
