@@ -6,13 +6,15 @@
  */
 import type { SharedConfig } from '@s2g/config';
 import type { AnyCommandHandler, EventBus } from '@s2g/messaging';
-import type { Logger } from '@s2g/service';
+import type { Logger, Platform } from '@s2g/service';
 
 /** What the handlers of the embedded mode are built from. */
 export interface EmbeddedDeps {
   config: SharedConfig;
   logger: Logger;
   bus: EventBus;
+  /** The gateway's database, object store and bus, shared with the jobs it runs. */
+  platform: Platform;
 }
 
 export function embeddedCommandHandlers(_deps: EmbeddedDeps): AnyCommandHandler[] {
