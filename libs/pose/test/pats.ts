@@ -1,7 +1,8 @@
+import { patsFixtureDir } from '@s2g/testing';
 import { readFileSync } from 'node:fs';
 
-/** The PATS fixture (see /work/shared/fixtures/README.md). */
-export const PATS_DIR = process.env.S2G_FIXTURES ? `${process.env.S2G_FIXTURES}/pats` : '/work/shared/fixtures/pats';
+/** The PATS fixture (see shared/fixtures/README.md beside the repository). */
+export const PATS_DIR = patsFixtureDir();
 
 export function readPats(file: 'pose_data.csv' | 'pose_confidence.csv'): string {
   return readFileSync(`${PATS_DIR}/${file}`, 'utf8');

@@ -1,8 +1,9 @@
+import { patsFixtureDir } from '@s2g/testing';
 import { readFileSync } from 'node:fs';
 import { FACE_POINTS_52, FRAME_VALUES, NUM_KEYPOINTS } from '@s2g/pose';
 
-/** The PATS fixture (see /work/shared/fixtures/README.md). */
-export const PATS_DIR = process.env.S2G_FIXTURES ? `${process.env.S2G_FIXTURES}/pats` : '/work/shared/fixtures/pats';
+/** The PATS fixture (see shared/fixtures/README.md beside the repository). */
+export const PATS_DIR = patsFixtureDir();
 
 /**
  * pose_data.csv as a flattened T x 98 sequence in absolute pixels: column 0 / 52 hold the neck's

@@ -3,3 +3,4 @@ export * from './temp';
 export * from './postgres';
 export * from './s3';
 export * from './nats';
+export * from './fixtures';
