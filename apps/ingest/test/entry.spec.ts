@@ -9,11 +9,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testPostgres, type TestPostgres } from '@s2g/testing';
 
 const APP = 'ingest';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const entry = join(root, 'dist/apps', APP, 'main.js');
 let dataDir: string;
+let postgres: TestPostgres;
+/** The service needs a database; a test server's keeps this test independent of an embedded one under DATA_DIR. */
+let databaseUrl: string;
 
 interface Run {
   code: number | null;
@@ -61,11 +65,14 @@ function run(args: string[], env: Record<string, string>, whileRunning?: (ready:
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), `s2g-${APP}-entry-`));
+  postgres = await testPostgres();
+  databaseUrl = await postgres.createDatabase(`${APP}_entry`);
   await promisify(execFile)(process.execPath, ['tools/build-app.mjs', APP], { cwd: root });
 });
 
 afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
+  await postgres?.stop();
 });
 
 describe(`${APP} entry point`, () => {
@@ -77,13 +84,13 @@ describe(`${APP} entry point`, () => {
   });
 
   it('serves /healthz and /readyz, then exits 0 within seconds of SIGTERM', async () => {
-    const r = await run([], {}, async ({ port }) => {
+    const r = await run([], { DATABASE_URL: databaseUrl }, async ({ port }) => {
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(health.status).toBe(200);
       expect(await health.json()).toMatchObject({ status: 'ok', service: APP });
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toMatchObject({ status: 'ready', checks: { bus: { ok: true } } });
+      expect(await ready.json()).toMatchObject({ status: 'ready', checks: { bus: { ok: true }, storage: { ok: true }, database: { ok: true } } });
       expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
     });
     expect(r.code).toBe(0);

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { CHECKPOINT_KINDS, INGEST_LAYOUTS, INGEST_STAGES, MODEL_PRESETS, SPLITS, TENSOR_BACKENDS } from './domain';
+import { ErrorCode, S2gError } from './errors';
 
 /** Publishers may omit it; consumers reject any other version. */
 const schemaVersion = z.literal(1).default(1);
@@ -28,36 +29,84 @@ export type ErrorInfo = z.output<typeof errorInfoSchema>;
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
 
-/** Training hyper-parameters; the defaults are the reference implementation's (ML-SPEC section 6). */
+/**
+ * Training hyper-parameters; the defaults are the reference implementation's (ML-SPEC section 6):
+ * batches of 32, Adam at 1e-4, GAN weight 1, 300 epochs of 300 iterations, validation on up to 512
+ * dev samples after every epoch. This schema is the one definition: the gateway validates requests
+ * with it and the trainer runs what it returns.
+ */
 export const TRAINING_DEFAULTS = {
   preset: 'paper',
   batchSize: 32,
   iterations: 90_000,
+  epochIterations: 300,
   learningRate: 1e-4,
   ganWeight: 1,
   validationSize: 512,
   seed: 0,
   validateEvery: 300,
   checkpointEvery: 3_000,
+  progressEvery: 10,
 } as const;
 
-export const trainingConfigSchema = z.object({
+const MAX_ITERATIONS = 10_000_000;
+
+const trainingConfigFields = z.object({
   preset: z.enum(MODEL_PRESETS).default(TRAINING_DEFAULTS.preset),
+  /** Windows per batch; each iteration draws two batches (one for D, one for G) with replacement. */
   batchSize: z.number().int().min(1).max(1024).default(TRAINING_DEFAULTS.batchSize),
-  iterations: z.number().int().min(1).max(10_000_000).default(TRAINING_DEFAULTS.iterations),
+  /** Length of the run in iterations. Give this or `epochs`, not both. */
+  iterations: z.number().int().min(1).max(MAX_ITERATIONS).optional(),
+  /** Length of the run in epochs of `epochIterations` iterations (the reference's unit). */
+  epochs: z.number().int().min(1).max(MAX_ITERATIONS).optional(),
+  /** Iterations per epoch: the reference's 300. Sets the epoch counter and the default validation cadence. */
+  epochIterations: z.number().int().min(1).max(MAX_ITERATIONS).default(TRAINING_DEFAULTS.epochIterations),
   learningRate: z.number().gt(0).max(1).default(TRAINING_DEFAULTS.learningRate),
   /** Weight of the adversarial term in the generator loss; 0 trains with L1 only. */
   ganWeight: z.number().min(0).max(100).default(TRAINING_DEFAULTS.ganWeight),
   /** Dev samples scored at each validation (0 skips validation). */
   validationSize: z.number().int().min(0).max(100_000).default(TRAINING_DEFAULTS.validationSize),
+  /** Seeds the weights and the batch sampler: the same seed and data give the same run. */
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(TRAINING_DEFAULTS.seed),
-  /** Iterations between validations (the reference validates once per 300-iteration epoch). */
-  validateEvery: z.number().int().min(1).default(TRAINING_DEFAULTS.validateEvery),
+  /** Iterations between validations; default one epoch (`epochIterations`). */
+  validateEvery: z.number().int().min(1).max(MAX_ITERATIONS).optional(),
   /** Iterations between periodic checkpoints (the best and the final one are kept regardless). */
-  checkpointEvery: z.number().int().min(1).default(TRAINING_DEFAULTS.checkpointEvery),
+  checkpointEvery: z.number().int().min(1).max(MAX_ITERATIONS).default(TRAINING_DEFAULTS.checkpointEvery),
+  /** Iterations between progress reports (event, run row, metric history). */
+  progressEvery: z.number().int().min(1).max(MAX_ITERATIONS).default(TRAINING_DEFAULTS.progressEvery),
 });
+
+/**
+ * The validated configuration of a run, resolved: `iterations` is always set (from `epochs` when that
+ * was given) and `validateEvery` defaults to one epoch. Unknown fields are stripped.
+ */
+export const trainingConfigSchema = trainingConfigFields
+  .superRefine((c, ctx) => {
+    if (c.iterations !== undefined && c.epochs !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['epochs'], message: 'give iterations or epochs, not both' });
+    }
+    if (c.epochs !== undefined && c.epochs * c.epochIterations > MAX_ITERATIONS) {
+      ctx.addIssue({ code: 'custom', path: ['epochs'], message: `epochs x epochIterations must be at most ${MAX_ITERATIONS} iterations` });
+    }
+  })
+  .transform(({ epochs, iterations, validateEvery, ...rest }) => ({
+    ...rest,
+    iterations: iterations ?? (epochs ?? TRAINING_DEFAULTS.iterations / TRAINING_DEFAULTS.epochIterations) * rest.epochIterations,
+    validateEvery: validateEvery ?? rest.epochIterations,
+  }));
 export type TrainingConfig = z.output<typeof trainingConfigSchema>;
 export type TrainingConfigInput = z.input<typeof trainingConfigSchema>;
+
+/**
+ * Validates a training configuration (a request's, or a stored run's) and resolves its defaults.
+ * Throws S2gError(TRAINING_CONFIG_INVALID) listing every problem as `field: message`.
+ */
+export function parseTrainingConfig(input: unknown): TrainingConfig {
+  const result = trainingConfigSchema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(config)', message: i.message }));
+  throw new S2gError(ErrorCode.TRAINING_CONFIG_INVALID, `Invalid training config: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
+}
 
 export const renderOptionsSchema = z.object({
   width: z.number().int().min(16).max(3840).default(640),
@@ -90,6 +139,11 @@ export const ingestOptionsSchema = z.object({
   splitSeed: z.number().int().min(0).default(0),
   /** Replace the speaker's existing data instead of adding to it. */
   replace: z.boolean().default(false),
+  /**
+   * Frame rate of OpenPose JSON keypoints (`openpose` layout). Needed when the media has no video
+   * stream to read it from (an audio file); when given, it is used for every video.
+   */
+  keypointFps: z.number().gt(0).max(240).optional(),
   /** The speaker's name in the source dataset (its CSVs or folders), when it differs from the speaker's own name. */
   sourceSpeaker: z.string().min(1).max(200).optional(),
   /**

@@ -15,7 +15,7 @@ export { openPoseFrameIndex, readOpenPoseSpeaker, resampleFrames } from './forma
 export type { OpenPoseReadOptions, OpenPoseVideoInput, TimedValues } from './formats/openpose';
 export { npzSample, readNpzSpeaker } from './formats/npz';
 export type { NpzReadOptions, NpzSource } from './formats/npz';
-export { DEFAULT_SHARD_MAX_BYTES, SHARD_MAGIC, SHARD_VERSION, decodeShard, encodeShard, packShards, readShardHeader } from './formats/shard';
+export { DEFAULT_SHARD_MAX_BYTES, SHARD_MAGIC, SHARD_VERSION, ShardBuilder, decodeShard, encodeShard, packShards, readShardHeader } from './formats/shard';
 export type { AudioEncoding, PackedShard, ShardHeader, ShardSampleMeta } from './formats/shard';
 export { assignSplit, cutWindows, packPose, videoSamples, windowAudio, windowCount } from './windows';
 export type { AudioInput, FrameWindow, WindowOptions, WindowSample } from './windows';
@@ -32,3 +32,4 @@ export type {
 export { STYLE_PRESETS, resolveStyle } from './synthetic/style';
 export type { SpeakerStyle, StylePreset } from './synthetic/style';
 export { runSynthCli } from './synthetic/cli';
+export * from './ingest';

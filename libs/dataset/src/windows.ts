@@ -58,9 +58,11 @@ export function cutWindows(intervalFrames: readonly PoseFrame[], options: Window
 /**
  * Train/dev/test for an interval the dataset gives no split for: 80/10/10 by a hash of
  * speaker, video and interval id, so re-importing a speaker never moves an interval between splits.
+ * A non-zero `seed` draws a different (equally stable) assignment; 0 is the default one.
  */
-export function assignSplit(speaker: string, video: string, intervalId: string): Split {
-  const digest = createHash('sha256').update(`${speaker}\u0000${video}\u0000${intervalId}`).digest();
+export function assignSplit(speaker: string, video: string, intervalId: string, seed = 0): Split {
+  const key = `${speaker}\u0000${video}\u0000${intervalId}${seed === 0 ? '' : `\u0000${seed}`}`;
+  const digest = createHash('sha256').update(key).digest();
   const bucket = digest.readUInt32BE(0) % 100;
   return bucket < 80 ? 'train' : bucket < 90 ? 'dev' : 'test';
 }

@@ -1,3 +1,4 @@
+import { patsFixtureDir } from '@s2g/testing';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,4 +12,4 @@ export async function tempFolder(prefix: string): Promise<string> {
 }
 
 export const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
-export const PATS = '/work/shared/fixtures/pats';
+export const PATS = patsFixtureDir();

@@ -25,6 +25,8 @@ export interface NpzReadOptions extends ReadOptions {
   speaker?: string;
   /** A train.csv listing the windows; default `<root>/train.csv` when present. */
   index?: string;
+  /** Seed of the split assignment of windows without a `dataset` column (see `assignSplit`). */
+  splitSeed?: number;
 }
 
 export interface NpzSource {
@@ -61,7 +63,7 @@ function fromFileName(path: string, root: string): NpzEntry {
 }
 
 /** Decodes one window file into a sample (pose 64 x 98 float32, audio cropped/padded to 67,267). */
-export function npzSample(bytes: Uint8Array, entry: Omit<NpzEntry, 'path'> & { path?: string }): WindowSample {
+export function npzSample(bytes: Uint8Array, entry: Omit<NpzEntry, 'path'> & { path?: string }, splitSeed = 0): WindowSample {
   const file = entry.path ?? 'window.npz';
   const arrays = parseNpz(bytes, file, ['pose', 'audio']);
   const { pose, audio } = arrays;
@@ -89,7 +91,7 @@ export function npzSample(bytes: Uint8Array, entry: Omit<NpzEntry, 'path'> & { p
     speaker: entry.speaker,
     video: entry.video,
     intervalId: entry.intervalId,
-    split: entry.split ?? assignSplit(entry.speaker, entry.video, entry.intervalId),
+    split: entry.split ?? assignSplit(entry.speaker, entry.video, entry.intervalId, splitSeed),
     startTime: start,
     endTime: entry.end ?? start + (WINDOW_FRAMES - 1) / POSE_FPS,
     pose: out,
@@ -169,7 +171,7 @@ export async function readNpzSpeaker(root: string, options: NpzReadOptions = {})
         }
         let sample: WindowSample;
         try {
-          sample = npzSample(bytes, entry);
+          sample = npzSample(bytes, entry, options.splitSeed);
         } catch (e) {
           log.addError(entry.path, e, ErrorCode.DATASET_INVALID);
           continue;

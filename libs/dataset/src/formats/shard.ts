@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import { crc32 } from 'node:zlib';
 import { SAMPLE_RATE, WINDOW_AUDIO_SAMPLES, WINDOW_FRAMES } from '@s2g/audio';
 import { ErrorCode, S2gError, SPLITS } from '@s2g/contracts';
@@ -29,6 +30,9 @@ export const SHARD_VERSION = 1;
 /** Shards are kept under this size: small enough to upload without multipart, big enough to be few. */
 export const DEFAULT_SHARD_MAX_BYTES = 48 * 1024 * 1024;
 const PREFIX = 32;
+const LITTLE_ENDIAN = endianness() === 'LE';
+/** Generous fixed allowance for the header's constant part plus alignment, when sizing a shard. */
+const HEADER_ALLOWANCE = 256;
 
 export type AudioEncoding = 'f32' | 'i16';
 export type ShardSampleMeta = Omit<WindowSample, 'pose' | 'audio'>;
@@ -51,53 +55,109 @@ function metaOf(s: WindowSample): ShardSampleMeta {
   return { id: s.id, speaker: s.speaker, video: s.video, intervalId: s.intervalId, split: s.split, startTime: s.startTime, endTime: s.endTime };
 }
 
-/** Packs samples into one shard. Every sample must be 64 x 98 pose values and 67,267 audio samples. */
-export function encodeShard(samples: readonly WindowSample[], audioEncoding: AudioEncoding = 'i16'): Uint8Array {
+function checkSample(s: WindowSample): void {
   const poseLen = WINDOW_FRAMES * FRAME_VALUES;
-  for (const s of samples) {
-    if (s.pose.length !== poseLen || s.audio.length !== WINDOW_AUDIO_SAMPLES) {
-      throw new S2gError(
-        ErrorCode.DATASET_INVALID,
-        `sample ${s.id}: pose has ${s.pose.length} values (expected ${poseLen}), audio ${s.audio.length} samples (expected ${WINDOW_AUDIO_SAMPLES})`,
-      );
+  if (s.pose.length !== poseLen || s.audio.length !== WINDOW_AUDIO_SAMPLES) {
+    throw new S2gError(
+      ErrorCode.DATASET_INVALID,
+      `sample ${s.id}: pose has ${s.pose.length} values (expected ${poseLen}), audio ${s.audio.length} samples (expected ${WINDOW_AUDIO_SAMPLES})`,
+    );
+  }
+}
+
+/** One sample's payload bytes: pose float32 then audio in the shard's encoding. */
+function samplePayload(s: WindowSample, audioEncoding: AudioEncoding): Uint8Array {
+  const poseBytes = s.pose.length * 4;
+  const out = new Uint8Array(sampleBytes(audioEncoding));
+  out.set(new Uint8Array(s.pose.buffer, s.pose.byteOffset, s.pose.byteLength), 0);
+  if (audioEncoding === 'f32') out.set(new Uint8Array(s.audio.buffer, s.audio.byteOffset, s.audio.byteLength), poseBytes);
+  else if (LITTLE_ENDIAN) {
+    // A typed array in the platform's (little-endian) order is several times faster than DataView.
+    const pcm = new Int16Array(out.buffer, poseBytes, s.audio.length);
+    for (let j = 0; j < s.audio.length; j++) {
+      const v = s.audio[j];
+      pcm[j] = Math.round((v > 1 ? 1 : v < -1 ? -1 : v) * 32767);
+    }
+  } else {
+    const view = new DataView(out.buffer);
+    for (let j = 0; j < s.audio.length; j++) {
+      const v = Math.max(-1, Math.min(1, s.audio[j]));
+      view.setInt16(poseBytes + 2 * j, Math.round(v * 32767), true);
     }
   }
-  const header: ShardHeader = {
-    version: SHARD_VERSION,
-    audioEncoding,
-    frames: WINDOW_FRAMES,
-    values: FRAME_VALUES,
-    audioSamples: WINDOW_AUDIO_SAMPLES,
-    sampleRate: SAMPLE_RATE,
-    samples: samples.map(metaOf),
-  };
-  const headerBytes = new TextEncoder().encode(JSON.stringify(header));
-  const headerSpan = Math.ceil(headerBytes.length / 8) * 8;
-  const stride = sampleBytes(audioEncoding);
-  const payloadLen = stride * samples.length;
-  const out = new Uint8Array(PREFIX + headerSpan + payloadLen);
-  const view = new DataView(out.buffer);
-  out.set(new TextEncoder().encode(SHARD_MAGIC), 0);
-  view.setUint32(8, SHARD_VERSION, true);
-  view.setUint32(12, headerBytes.length, true);
-  out.set(headerBytes, PREFIX);
-  const payloadStart = PREFIX + headerSpan;
-  samples.forEach((s, i) => {
-    const at = payloadStart + i * stride;
-    out.set(new Uint8Array(s.pose.buffer, s.pose.byteOffset, s.pose.byteLength), at);
-    const audioAt = at + poseLen * 4;
-    if (audioEncoding === 'f32') out.set(new Uint8Array(s.audio.buffer, s.audio.byteOffset, s.audio.byteLength), audioAt);
-    else {
-      for (let j = 0; j < s.audio.length; j++) {
-        const v = Math.max(-1, Math.min(1, s.audio[j]));
-        view.setInt16(audioAt + 2 * j, Math.round(v * 32767), true);
-      }
-    }
-  });
-  view.setUint32(16, crc32(headerBytes), true);
-  view.setUint32(20, crc32(out.subarray(payloadStart)), true);
-  view.setBigUint64(24, BigInt(payloadLen), true);
   return out;
+}
+
+/**
+ * Builds one shard sample by sample, keeping each sample only in its encoded form (159,622 bytes
+ * with int16 audio instead of the 294,156 of a float32 window), so a writer holding partly filled
+ * shards of several splits stays small. `finish` gives the same bytes as `encodeShard`.
+ */
+export class ShardBuilder {
+  private readonly metas: ShardSampleMeta[] = [];
+  private readonly payloads: Uint8Array[] = [];
+  private metaBytes = 0;
+
+  constructor(readonly audioEncoding: AudioEncoding = 'i16') {}
+
+  get count(): number {
+    return this.metas.length;
+  }
+
+  get samples(): readonly ShardSampleMeta[] {
+    return this.metas;
+  }
+
+  /** Size of the shard `finish` would return after adding `sample` (an upper bound: padding included). */
+  sizeWith(sample?: WindowSample): number {
+    const extra = sample ? Buffer.byteLength(JSON.stringify(metaOf(sample))) + 1 : 0;
+    const extraPayload = sample ? sampleBytes(this.audioEncoding) : 0;
+    return PREFIX + HEADER_ALLOWANCE + this.metaBytes + extra + (this.payloads.length * sampleBytes(this.audioEncoding) + extraPayload);
+  }
+
+  add(sample: WindowSample): void {
+    checkSample(sample);
+    const meta = metaOf(sample);
+    this.metas.push(meta);
+    this.metaBytes += Buffer.byteLength(JSON.stringify(meta)) + 1;
+    this.payloads.push(samplePayload(sample, this.audioEncoding));
+  }
+
+  finish(): Uint8Array {
+    const header: ShardHeader = {
+      version: SHARD_VERSION,
+      audioEncoding: this.audioEncoding,
+      frames: WINDOW_FRAMES,
+      values: FRAME_VALUES,
+      audioSamples: WINDOW_AUDIO_SAMPLES,
+      sampleRate: SAMPLE_RATE,
+      samples: this.metas,
+    };
+    const headerBytes = new TextEncoder().encode(JSON.stringify(header));
+    const headerSpan = Math.ceil(headerBytes.length / 8) * 8;
+    const stride = sampleBytes(this.audioEncoding);
+    const payloadLen = stride * this.payloads.length;
+    const out = new Uint8Array(PREFIX + headerSpan + payloadLen);
+    const view = new DataView(out.buffer);
+    out.set(new TextEncoder().encode(SHARD_MAGIC), 0);
+    view.setUint32(8, SHARD_VERSION, true);
+    view.setUint32(12, headerBytes.length, true);
+    out.set(headerBytes, PREFIX);
+    const payloadStart = PREFIX + headerSpan;
+    this.payloads.forEach((p, i) => out.set(p, payloadStart + i * stride));
+    view.setUint32(16, crc32(headerBytes), true);
+    view.setUint32(20, crc32(out.subarray(payloadStart)), true);
+    view.setBigUint64(24, BigInt(payloadLen), true);
+    return out;
+  }
+}
+
+/** Packs samples into one shard. Every sample must be 64 x 98 pose values and 67,267 audio samples. */
+export function encodeShard(samples: readonly WindowSample[], audioEncoding: AudioEncoding = 'i16'): Uint8Array {
+  samples.forEach(checkSample);
+  const builder = new ShardBuilder(audioEncoding);
+  for (const s of samples) builder.add(s);
+  return builder.finish();
 }
 
 function corrupt(name: string, problem: string): never {
@@ -188,22 +248,15 @@ export async function* packShards(
 ): AsyncGenerator<PackedShard> {
   const maxBytes = options.maxBytes ?? DEFAULT_SHARD_MAX_BYTES;
   const enc = options.audioEncoding ?? 'i16';
-  const stride = sampleBytes(enc);
-  // Generous fixed allowance for the header's constant part plus alignment.
-  let batch: WindowSample[] = [];
-  let size = PREFIX + 256;
+  let builder = new ShardBuilder(enc);
   const emit = (): PackedShard => {
-    const bytes = encodeShard(batch, enc);
-    const out = { bytes, samples: batch.map(metaOf) };
-    batch = [];
-    size = PREFIX + 256;
+    const out = { bytes: builder.finish(), samples: [...builder.samples] };
+    builder = new ShardBuilder(enc);
     return out;
   };
   for await (const s of samples) {
-    const add = stride + Buffer.byteLength(JSON.stringify(metaOf(s))) + 1;
-    if (batch.length > 0 && size + add > maxBytes) yield emit();
-    batch.push(s);
-    size += add;
+    if (builder.count > 0 && builder.sizeWith(s) > maxBytes) yield emit();
+    builder.add(s);
   }
-  if (batch.length > 0) yield emit();
+  if (builder.count > 0) yield emit();
 }

@@ -1,0 +1,12 @@
+export { runIngest, AUDIO_SLACK_SECONDS } from './run';
+export { ingestCommandHandler } from './handler';
+export type { IngestHandlerDeps, IngestHandlerOptions } from './handler';
+export { failIngestJob, isRetryableIngestError } from './job';
+export type { FailureReason } from './job';
+export { discardJobObjects, JobKeys, videoUuid } from './objects';
+export { PoseMoments } from './moments';
+export type { PoseMomentsJson, SpeakerNormalisationValues } from './moments';
+export { scanOpenPoseFolder } from './openpose-folder';
+export { extractArchive, isArchive } from './archive';
+export { WavFile } from './wav-file';
+export type { IngestDeps, IngestProgress, IngestRequest, IngestRequestInput, IngestSummary, RunIngestOptions } from './types';
