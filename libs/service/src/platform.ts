@@ -7,6 +7,7 @@ import { createDataSource, Database, migrate } from '@s2g/db';
 import { connectBus, type EventBus, type InProcessBroker } from '@s2g/messaging';
 import { createObjectStore, type ObjectStore } from '@s2g/storage';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -51,10 +52,12 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   const secretFile = join(dataDir, 'postgres.secret');
   await mkdir(dataDir, { recursive: true });
   const existing = await readFile(secretFile, 'utf8').catch(() => null);
-  const settings = existing ? (JSON.parse(existing) as { password: string; port: number }) : { password: randomBytes(12).toString('hex'), port: 54329 };
+  const settings = existing ? (JSON.parse(existing) as { password: string }) : { password: randomBytes(12).toString('hex') };
+  // A free port on every start: the data folder is not tied to a port, and a fixed one collides.
+  const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir: dir,
-    port: settings.port,
+    port,
     user: 'postgres',
     password: settings.password,
     authMethod: 'scram-sha-256',
@@ -71,7 +74,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     await writeFile(secretFile, JSON.stringify(settings), { mode: 0o600 });
   }
   await server.start();
-  const adminUrl = `postgres://postgres:${settings.password}@127.0.0.1:${settings.port}/postgres`;
+  const adminUrl = `postgres://postgres:${settings.password}@127.0.0.1:${port}/postgres`;
   const admin = createDataSource(adminUrl);
   await admin.initialize();
   try {
@@ -80,8 +83,19 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   } finally {
     await admin.destroy();
   }
-  logger.info({ dir, port: settings.port }, 'embedded postgres started');
-  return { url: `postgres://postgres:${settings.password}@127.0.0.1:${settings.port}/s2g`, stop: () => server.stop() };
+  logger.info({ dir, port }, 'embedded postgres started');
+  return { url: `postgres://postgres:${settings.password}@127.0.0.1:${port}/s2g`, stop: () => server.stop() };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no free port'))));
+    });
+  });
 }
 
 function s3Url(s3: NonNullable<SharedConfig['s3']>): string {
