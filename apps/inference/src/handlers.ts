@@ -1,19 +1,16 @@
 /**
- * The commands the inference service handles: the one place to register a job handler, e.g.
- * `commandHandler('s2g.inference.requested', (payload, ctx) => ..., { concurrency: 1 })`.
+ * The commands the inference service handles: the one place to register a job handler.
+ * The job itself lives in @s2g/prediction (InferenceService), shared with the single-process mode.
  * Start-up fails if a command is listed twice.
  */
-import type { SharedConfig } from '@s2g/config';
-import type { AnyCommandHandler, EventBus } from '@s2g/messaging';
-import type { Logger } from '@s2g/service';
+import type { AnyCommandHandler } from '@s2g/messaging';
+import { inferenceCommandHandlers, type InferenceService } from '@s2g/prediction';
 
 /** What the handlers of this service are built from. */
 export interface InferenceDeps {
-  config: SharedConfig;
-  logger: Logger;
-  bus: EventBus;
+  service: InferenceService;
 }
 
-export function commandHandlers(_deps: InferenceDeps): AnyCommandHandler[] {
-  return [];
+export function commandHandlers(deps: InferenceDeps): AnyCommandHandler[] {
+  return inferenceCommandHandlers(deps.service);
 }

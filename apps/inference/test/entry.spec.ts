@@ -3,7 +3,7 @@
  * health endpoints, stop it with SIGTERM.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +61,9 @@ function run(args: string[], env: Record<string, string>, whileRunning?: (ready:
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), `s2g-${APP}-entry-`));
+  // mkdtemp makes the folder 0700; a DATA_DIR made with mkdir is 0755, which the embedded Postgres
+  // needs when it runs as its own OS user (the service started as root).
+  await chmod(dataDir, 0o755);
   await promisify(execFile)(process.execPath, ['tools/build-app.mjs', APP], { cwd: root });
 });
 
@@ -73,7 +76,7 @@ describe(`${APP} entry point`, () => {
     const r = await run(['--help'], {});
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Usage: s2g-${APP}`);
-    for (const name of ['S2G_MODE', 'DATA_DIR', 'DATABASE_URL', 'NATS_URL', 'S3_ENDPOINT', 'HTTP_PORT', 'LOG_LEVEL']) expect(r.stdout).toContain(name);
+    for (const name of ['S2G_MODE', 'DATA_DIR', 'DATABASE_URL', 'NATS_URL', 'S3_ENDPOINT', 'HTTP_PORT', 'LOG_LEVEL', 'INFERENCE_MAX_AUDIO_SECONDS', 'INFERENCE_MODEL_CACHE_SIZE', 'INFERENCE_WINDOW_FRAMES', 'INFERENCE_WINDOW_OVERLAP_FRAMES']) expect(r.stdout).toContain(name);
   });
 
   it('serves /healthz and /readyz, then exits 0 within seconds of SIGTERM', async () => {
@@ -92,8 +95,8 @@ describe(`${APP} entry point`, () => {
   });
 
   it('refuses an invalid configuration with every problem and exit code 78', async () => {
-    const r = await run([], { S2G_MODE: 'distributed', LOG_LEVEL: 'chatty' });
+    const r = await run([], { S2G_MODE: 'distributed', LOG_LEVEL: 'chatty', INFERENCE_WINDOW_FRAMES: '128', INFERENCE_WINDOW_OVERLAP_FRAMES: '64' });
     expect(r.code).toBe(78);
-    for (const name of ['LOG_LEVEL', 'DATABASE_URL', 'NATS_URL', 'S3_ENDPOINT']) expect(r.stderr).toMatch(new RegExp(`^  ${name}: `, 'm'));
+    for (const name of ['LOG_LEVEL', 'DATABASE_URL', 'NATS_URL', 'S3_ENDPOINT', 'INFERENCE_WINDOW_OVERLAP_FRAMES']) expect(r.stderr).toMatch(new RegExp(`^  ${name}: `, 'm'));
   });
 });

@@ -1,19 +1,16 @@
 /**
- * The commands the renderer service handles: the one place to register a job handler, e.g.
- * `commandHandler('s2g.render.requested', (payload, ctx) => ..., { concurrency: 1 })`.
+ * The commands the renderer service handles: the one place to register a job handler.
+ * The job itself lives in @s2g/prediction (RenderService), shared with the single-process mode.
  * Start-up fails if a command is listed twice.
  */
-import type { SharedConfig } from '@s2g/config';
-import type { AnyCommandHandler, EventBus } from '@s2g/messaging';
-import type { Logger } from '@s2g/service';
+import type { AnyCommandHandler } from '@s2g/messaging';
+import { renderCommandHandlers, type RenderService } from '@s2g/prediction';
 
 /** What the handlers of this service are built from. */
 export interface RendererDeps {
-  config: SharedConfig;
-  logger: Logger;
-  bus: EventBus;
+  service: RenderService;
 }
 
-export function commandHandlers(_deps: RendererDeps): AnyCommandHandler[] {
-  return [];
+export function commandHandlers(deps: RendererDeps): AnyCommandHandler[] {
+  return renderCommandHandlers(deps.service);
 }

@@ -1,18 +1,20 @@
 /**
  * Entry point of the s2g renderer service.
- * Wiring only: configuration, health endpoints, the bus, and the handlers listed in ./handlers.
+ * Wiring only: configuration, the platform (database, object store, bus), health endpoints, and the
+ * handlers listed in ./handlers.
  */
-import { sharedConfig } from '@s2g/config';
-import { connectBus, type EventBus, startCommandHandlers } from '@s2g/messaging';
-import { createLogger, loadConfigOrExit, parseServiceArgs, runService } from '@s2g/service';
+import { configureMedia } from '@s2g/media';
+import { startCommandHandlers } from '@s2g/messaging';
+import { rendererConfig, RenderService } from '@s2g/prediction';
+import { createLogger, createPlatform, loadConfigOrExit, parseServiceArgs, type Platform, runService } from '@s2g/service';
 import { commandHandlers } from './handlers';
 
 const NAME = 'renderer';
 
-parseServiceArgs({ name: `s2g-${NAME}`, description: 'Draws pose sequences into videos with sound. Handles s2g.render.requested.', env: sharedConfig.vars });
-const config = loadConfigOrExit(sharedConfig);
+parseServiceArgs({ name: `s2g-${NAME}`, description: 'Draws pose sequences into videos with sound. Handles s2g.render.requested.', env: rendererConfig.vars });
+const config = loadConfigOrExit(rendererConfig);
 const logger = createLogger({ name: NAME, level: config.log.level });
-let bus: EventBus | undefined;
+let platform: Platform | undefined;
 
 await runService({
   name: NAME,
@@ -20,18 +22,23 @@ await runService({
   http: config.http,
   shutdownTimeoutMs: config.shutdownTimeoutMs,
   async start({ http, metrics }) {
-    const connected = await connectBus({ nats: config.nats, name: NAME, logger, metrics });
-    bus = connected;
-    http.addReadinessCheck('bus', () => connected.ping());
-    if (connected.driver === 'in-process') {
+    const media = configureMedia({ ffmpegPath: config.media.ffmpegPath ?? undefined, ffprobePath: config.media.ffprobePath ?? undefined });
+    // Embedded mode owns its database, so it migrates it; distributed mode runs the migration job.
+    const p = await createPlatform(config, { name: NAME, logger, metrics, migrate: config.mode === 'embedded' });
+    platform = p;
+    http.addReadinessCheck('bus', () => p.bus.ping());
+    http.addReadinessCheck('database', () => p.dataSource.query('SELECT 1'));
+    http.addReadinessCheck('storage', () => p.store.ping());
+    if (p.bus.driver === 'in-process') {
       logger.warn('NATS_URL is not set: using the in-process bus, so this process only sees commands published inside it');
     }
-    const handlers = commandHandlers({ config, logger, bus: connected });
+    const service = new RenderService({ db: p.db, store: p.store, bus: p.bus, logger, settings: config.render });
+    const handlers = commandHandlers({ service });
     // The service name is the consumer group: every replica of this service shares the work.
-    await startCommandHandlers(connected, NAME, handlers);
-    logger.info({ mode: config.mode, bus: connected.driver, commands: handlers.map((h) => h.command) }, 'handling commands');
+    await startCommandHandlers(p.bus, NAME, handlers);
+    logger.info({ mode: config.mode, bus: p.bus.driver, ffmpeg: media.sources, commands: handlers.map((h) => h.command) }, 'handling commands');
   },
   async stop({ drainTimeoutMs }) {
-    await bus?.close({ timeoutMs: drainTimeoutMs });
+    await platform?.close({ timeoutMs: drainTimeoutMs });
   },
 });
