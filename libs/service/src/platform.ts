@@ -8,7 +8,7 @@ import { connectBus, type EventBus, type InProcessBroker } from '@s2g/messaging'
 import { createObjectStore, type ObjectStore } from '@s2g/storage';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
@@ -51,6 +51,12 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   const dir = join(dataDir, 'postgres');
   const secretFile = join(dataDir, 'postgres.secret');
   await mkdir(dataDir, { recursive: true });
+  if (userInfo().uid === 0) {
+    // As root, Postgres runs as the `postgres` OS user, which must be able to pass through the data
+    // folder (a private 0700 folder, as mkdtemp makes, would stop it). Traversal only, no listing.
+    const mode = (await stat(dataDir)).mode & 0o777;
+    if ((mode & 0o001) === 0) await chmod(dataDir, mode | 0o001);
+  }
   const existing = await readFile(secretFile, 'utf8').catch(() => null);
   const settings = existing ? (JSON.parse(existing) as { password: string }) : { password: randomBytes(12).toString('hex') };
   // A free port on every start: the data folder is not tied to a port, and a fixed one collides.
