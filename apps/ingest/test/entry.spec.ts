@@ -2,72 +2,27 @@
  * The built entry point as it runs in production: bundle it, start it as a child process, probe its
  * health endpoints, stop it with SIGTERM.
  */
-import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testPostgres, type TestPostgres } from '@s2g/testing';
+import { testPostgres, type TestPostgres, type AppRun, buildApp, runApp } from '@s2g/testing';
 
 const APP = 'ingest';
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const entry = join(root, 'dist/apps', APP, 'main.js');
 let dataDir: string;
 let postgres: TestPostgres;
 /** The service needs a database; a test server's keeps this test independent of an embedded one under DATA_DIR. */
 let databaseUrl: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the app to completion, or until `whileRunning` (given the ready log line) has finished and SIGTERM was sent. */
-function run(args: string[], env: Record<string, string>, whileRunning?: (ready: { port: number }) => Promise<void>): Promise<Run & { stopMs?: number }> {
-  const child = spawn(process.execPath, [entry, ...args], {
-    env: { PATH: process.env.PATH, DATA_DIR: dataDir, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  let stopMs: number | undefined;
-  let failure: unknown;
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  child.stdout.on('data', (c: Buffer) => {
-    const before = stdout;
-    stdout += c.toString();
-    if (!whileRunning || before.includes(`"msg":"${APP} ready"`)) return;
-    const line = stdout.split('\n').find((l) => l.includes(`"msg":"${APP} ready"`));
-    if (!line) return;
-    const ready = JSON.parse(line) as { port: number };
-    void whileRunning(ready)
-      .catch((e: unknown) => (failure = e))
-      .finally(() => {
-        stopMs = Date.now();
-        child.kill('SIGTERM');
-      });
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${APP} did not exit; stdout: ${stdout}; stderr: ${stderr}`));
-    }, 20_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      if (failure) reject(failure instanceof Error ? failure : new Error(String(failure)));
-      else resolve({ code, stdout, stderr, ...(stopMs ? { stopMs: Date.now() - stopMs } : {}) });
-    });
-  });
+function run(args: string[], env: Record<string, string>, whileRunning?: (ready: { port: number }) => Promise<void>): Promise<AppRun> {
+  return runApp({ app: APP, args, env, dataDir, ...(whileRunning ? { whileRunning } : {}) });
 }
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), `s2g-${APP}-entry-`));
   postgres = await testPostgres();
   databaseUrl = await postgres.createDatabase(`${APP}_entry`);
-  await promisify(execFile)(process.execPath, ['tools/build-app.mjs', APP], { cwd: root });
+  await buildApp(APP);
 });
 
 afterAll(async () => {

@@ -2,61 +2,17 @@
  * The built entry point as it runs in production: bundle it, start it as a child process, probe its
  * health endpoints, stop it with SIGTERM.
  */
-import { execFile, spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { type AppRun, buildApp, runApp } from '@s2g/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const APP = 'renderer';
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const entry = join(root, 'dist/apps', APP, 'main.js');
 let dataDir: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the app to completion, or until `whileRunning` (given the ready log line) has finished and SIGTERM was sent. */
-function run(args: string[], env: Record<string, string>, whileRunning?: (ready: { port: number }) => Promise<void>): Promise<Run & { stopMs?: number }> {
-  const child = spawn(process.execPath, [entry, ...args], {
-    env: { PATH: process.env.PATH, DATA_DIR: dataDir, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  let stopMs: number | undefined;
-  let failure: unknown;
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  child.stdout.on('data', (c: Buffer) => {
-    const before = stdout;
-    stdout += c.toString();
-    if (!whileRunning || before.includes(`"msg":"${APP} ready"`)) return;
-    const line = stdout.split('\n').find((l) => l.includes(`"msg":"${APP} ready"`));
-    if (!line) return;
-    const ready = JSON.parse(line) as { port: number };
-    void whileRunning(ready)
-      .catch((e: unknown) => (failure = e))
-      .finally(() => {
-        stopMs = Date.now();
-        child.kill('SIGTERM');
-      });
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${APP} did not exit; stdout: ${stdout}; stderr: ${stderr}`));
-    }, 20_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      if (failure) reject(failure instanceof Error ? failure : new Error(String(failure)));
-      else resolve({ code, stdout, stderr, ...(stopMs ? { stopMs: Date.now() - stopMs } : {}) });
-    });
-  });
+function run(args: string[], env: Record<string, string>, whileRunning?: (ready: { port: number }) => Promise<void>): Promise<AppRun> {
+  return runApp({ app: APP, args, env, dataDir, ...(whileRunning ? { whileRunning } : {}) });
 }
 
 beforeAll(async () => {
@@ -64,7 +20,7 @@ beforeAll(async () => {
   // mkdtemp makes the folder 0700; a DATA_DIR made with mkdir is 0755, which the embedded Postgres
   // needs when it runs as its own OS user (the service started as root).
   await chmod(dataDir, 0o755);
-  await promisify(execFile)(process.execPath, ['tools/build-app.mjs', APP], { cwd: root });
+  await buildApp(APP);
 });
 
 afterAll(async () => {

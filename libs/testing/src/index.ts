@@ -4,3 +4,4 @@ export * from './postgres';
 export * from './s3';
 export * from './nats';
 export * from './fixtures';
+export * from './app-process';
