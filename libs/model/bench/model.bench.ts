@@ -3,7 +3,7 @@
  * active tensor backend. Each preset runs in its own child process so its peak RSS is its own.
  *
  *   npx tsx libs/model/bench/model.bench.ts [--presets tiny,small,paper] [--batch 8,32] [--steps 3]
- *       [--audio-seconds 10] [--backend auto|node-gpu|node|wasm|cpu] [--write-doc] [--help]
+ *       [--audio-seconds 10] [--backend auto|node-gpu|node|wasm|cpu] [--wasm-threads 1,2] [--write-doc] [--help]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -27,6 +27,8 @@ Options:
   --steps <n>             timed training iterations per batch size, after one warm-up (default: 3)
   --audio-seconds <s>     length of the audio for the inference measurement (default: 10)
   --backend <name>        auto | node-gpu | node | wasm | cpu (default: TF_BACKEND, else auto)
+  --wasm-threads <list>   wasm thread counts to compare, each preset once per count, in the same
+                          run (default: TF_WASM_THREADS, else the number of CPUs)
   --write-doc             also write the table into docs/PERFORMANCE.md, section "Model"
   --help                  this text
 
@@ -40,6 +42,7 @@ interface Options {
   steps: number;
   audioSeconds: number;
   backend: string | undefined;
+  wasmThreads: number[] | undefined;
   writeDoc: boolean;
 }
 
@@ -87,6 +90,7 @@ function parseArgs(argv: string[]): Options & { help: boolean; child: boolean } 
     steps: 3,
     audioSeconds: 10,
     backend: undefined,
+    wasmThreads: undefined,
     writeDoc: false,
     help: false,
     child: false,
@@ -119,6 +123,9 @@ function parseArgs(argv: string[]): Options & { help: boolean; child: boolean } 
       }
       case '--backend':
         o.backend = next() ?? usage('--backend needs a value');
+        break;
+      case '--wasm-threads':
+        o.wasmThreads = parseList(next(), flag, positiveInt(flag));
         break;
       case '--write-doc':
         o.writeDoc = true;
@@ -196,10 +203,11 @@ function childArgs(preset: ModelPreset, o: Options): string[] {
   return args;
 }
 
-async function runPreset(preset: ModelPreset, o: Options): Promise<PresetResult> {
+async function runPreset(preset: ModelPreset, o: Options, wasmThreads: number | undefined): Promise<PresetResult> {
   const script = fileURLToPath(import.meta.url);
+  const env = wasmThreads === undefined ? process.env : { ...process.env, TF_WASM_THREADS: String(wasmThreads) };
   // process.execArgv carries tsx's loader, so the child runs this TypeScript file the same way.
-  const child = spawn(process.execPath, [...process.execArgv, script, ...childArgs(preset, o)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...process.execArgv, script, ...childArgs(preset, o)], { stdio: ['ignore', 'pipe', 'inherit'], env });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -216,14 +224,17 @@ function fmt(n: number | undefined, digits: number): string {
 }
 
 function table(results: PresetResult[]): string {
-  const rows = ['| preset | trainable params (G) | batch | s / iteration | samples/s | peak tensor memory | inference x real time | peak RSS |', '|---|---|---|---|---|---|---|---|'];
+  const rows = [
+    '| preset | device | trainable params (G) | batch | s / iteration | samples/s | peak tensor memory | inference x real time | peak RSS |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
   for (const r of results) {
     r.training.forEach((t, i) => {
       const inference = i === 0 ? (r.inference ? `${fmt(r.inference.realTimeFactor, 1)}x` : `failed: ${r.inferenceError}`) : '';
       const cells = t.error
         ? [`failed: ${t.error}`, '', '']
         : [fmt(t.secondsPerIteration, 2), fmt(t.samplesPerSecond, 1), `${fmt(t.peakTensorMB, 0)} MB`];
-      rows.push(`| ${i === 0 ? r.preset : ''} | ${i === 0 ? r.parameters.toLocaleString('en-US') : ''} | ${t.batch} | ${cells.join(' | ')} | ${inference} | ${i === 0 ? `${fmt(r.peakRssMB, 0)} MB` : ''} |`);
+      rows.push(`| ${i === 0 ? r.preset : ''} | ${i === 0 ? r.device : ''} | ${i === 0 ? r.parameters.toLocaleString('en-US') : ''} | ${t.batch} | ${cells.join(' | ')} | ${inference} | ${i === 0 ? `${fmt(r.peakRssMB, 0)} MB` : ''} |`);
     });
   }
   return rows.join('\n');
@@ -273,12 +284,15 @@ async function main(): Promise<void> {
   }
   const results: PresetResult[] = [];
   for (const preset of o.presets) {
-    console.error(`benchmarking ${preset} (batches ${o.batches.join(', ')}, ${o.steps} steps each)...`);
-    const r = await runPreset(preset, o);
-    results.push(r);
-    console.error(table([r]).split('\n').slice(2).join('\n'));
+    for (const threads of o.wasmThreads ?? [undefined]) {
+      const on = threads === undefined ? '' : `, ${threads} wasm thread${threads === 1 ? '' : 's'}`;
+      console.error(`benchmarking ${preset} (batches ${o.batches.join(', ')}, ${o.steps} steps each${on})...`);
+      const r = await runPreset(preset, o, threads);
+      results.push(r);
+      console.error(table([r]).split('\n').slice(2).join('\n'));
+    }
   }
-  const backend = results[0] ? `${results[0].backend}, ${results[0].device}` : 'none';
+  const backend = results[0] ? `${results[0].backend} (${[...new Set(results.map((r) => r.device))].join('; ')})` : 'none';
   const machine = `${cpuModel()}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM, Node ${process.version}, load average at the end ${os
     .loadavg()
     .map((l) => l.toFixed(1))

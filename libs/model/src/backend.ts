@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ErrorCode, S2gError } from '@s2g/contracts';
 import { registerTrainingKernels } from './kernels/register';
+import { withNodeWasmThreadShims } from './wasm-threads';
 
 /** Tensor backends in order of preference (ARCHITECTURE.md, "Tensor backend"). */
 export const BACKEND_KINDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
@@ -20,6 +21,27 @@ export interface BackendLogger {
 
 export interface InitBackendOptions {
   logger?: BackendLogger;
+  /**
+   * Threads for the wasm backend (default: the TF_WASM_THREADS environment variable, else 1).
+   * Above 1, the threaded SIMD build runs its pthreads on worker_threads (./wasm-threads.ts); if that
+   * fails, the single-threaded build is used. Opt-in because on a busy machine (measured here with
+   * other work on both cores) the second thread made training no faster and inference slower.
+   */
+  wasmThreads?: number;
+}
+
+/** The wasm build has 8 pthread workers; tfjs caps its pool there. */
+const MAX_WASM_THREADS = 8;
+
+function wasmThreadCount(requested: number | undefined): number {
+  const fromEnv = process.env.TF_WASM_THREADS;
+  const n = requested ?? (fromEnv !== undefined && fromEnv.trim() !== '' ? Number(fromEnv) : 1);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new S2gError(ErrorCode.CONFIG_INVALID, `wasm threads must be a positive integer, got '${String(requested ?? fromEnv)}'`, {
+      value: requested ?? fromEnv,
+    });
+  }
+  return Math.min(n, MAX_WASM_THREADS);
 }
 
 const consoleLogger: BackendLogger = {
@@ -46,13 +68,28 @@ async function tryNode(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node
   return pkg === '@tensorflow/tfjs-node-gpu' ? 'cpu (libtensorflow GPU build, no usable GPU found)' : 'cpu (libtensorflow)';
 }
 
-async function tryWasm(): Promise<string> {
+let wasmInitialised = false;
+
+async function tryWasm(threads: number): Promise<string> {
   const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
   registerTrainingKernels('wasm');
-  await activate('wasm');
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  const threads = wasm.getThreadsCount();
-  return `cpu (wasm${simd ? ' simd' : ''}, ${threads} thread${threads === 1 ? '' : 's'})`;
+  // Threads are fixed when the backend is first initialised.
+  if (threads > 1 && simd && !wasmInitialised) {
+    // tfjs reports no thread support under Node; the shims supply what its threaded build lacks.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+    wasm.setThreadsCount(threads);
+    const threaded = await withNodeWasmThreadShims(threads, () => tf.setBackend('wasm')).catch(() => false);
+    if (!threaded) {
+      // The registry keeps the backend's factory: initialise again, single-threaded.
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      wasm.setThreadsCount(1);
+    }
+  }
+  await activate('wasm');
+  wasmInitialised = true;
+  const running = wasm.getThreadsCount();
+  return `cpu (wasm${simd ? ' simd' : ''}, ${running} thread${running === 1 ? '' : 's'})`;
 }
 
 async function tryCpu(): Promise<string> {
@@ -64,7 +101,7 @@ async function tryCpu(): Promise<string> {
   return 'cpu (plain JS)';
 }
 
-const LOADERS: Record<BackendKind, () => Promise<string>> = {
+const LOADERS: Record<BackendKind, (wasmThreads: number) => Promise<string>> = {
   'node-gpu': () => tryNode('@tensorflow/tfjs-node-gpu'),
   node: () => tryNode('@tensorflow/tfjs-node'),
   wasm: tryWasm,
@@ -91,10 +128,12 @@ export async function initBackend(preferred?: BackendKind | 'auto' | string, opt
   const logger = options.logger ?? consoleLogger;
   const choice = parsePreference(preferred ?? process.env.TF_BACKEND ?? 'auto');
   const candidates = choice === 'auto' ? BACKEND_KINDS : [choice];
+  // A bad thread count is a configuration error, not a reason to skip wasm.
+  const wasmThreads = candidates.includes('wasm') ? wasmThreadCount(options.wasmThreads) : 1;
   const failures: Record<string, string> = {};
   for (const kind of candidates) {
     try {
-      const device = await LOADERS[kind]();
+      const device = await LOADERS[kind](wasmThreads);
       const info: BackendInfo = { backend: kind, device, tfBackend: tf.getBackend() };
       logger.info({ ...info, requested: choice, skipped: failures }, 'tensor backend selected');
       return info;
