@@ -26,6 +26,8 @@ export interface EncodeVideoOptions {
   /** x264 quality (lower is better) and speed preset; defaults 20 and "veryfast". */
   crf?: number;
   preset?: string;
+  /** Extra libx264 settings (`key=value:key=value`) on top of the preset, e.g. for flat drawings. */
+  x264Params?: string;
   /** Called after each frame is handed to ffmpeg. */
   onFrame?: (framesWritten: number) => void;
 }
@@ -92,6 +94,7 @@ export async function encodeVideo(opts: EncodeVideoOptions): Promise<EncodedVide
       .inputOptions(['-pix_fmt', pixelFormat, '-s', `${width}x${height}`, '-framerate', String(fps)]);
     if (audioFile) cmd.input(audioFile);
     const output = ['-map', '0:v:0', '-c:v', 'libx264', '-preset', opts.preset ?? 'veryfast', '-crf', String(opts.crf ?? 20), '-pix_fmt', 'yuv420p'];
+    if (opts.x264Params) output.push('-x264-params', opts.x264Params);
     if (width % 2 !== 0 || height % 2 !== 0) output.push('-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2');
     output.push('-movflags', '+faststart');
     if (audioFile) {
