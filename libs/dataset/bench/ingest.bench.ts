@@ -6,31 +6,18 @@
  *
  *   npx tsx libs/dataset/bench/ingest.bench.ts --help
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-
-// The database entities use legacy decorators, which tsx compiles only for files a tsconfig with
-// `experimentalDecorators` includes: run again under the db lib's tsconfig unless already so.
-if (!process.env.TSX_TSCONFIG_PATH) {
-  const tsconfig = fileURLToPath(new URL('../../db/tsconfig.json', import.meta.url));
-  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, TSX_TSCONFIG_PATH: tsconfig },
-  });
-  process.exit(child.status ?? 1);
-}
-
-const { INGEST_STAGES } = await import('@s2g/contracts');
-const { createDataSource, Database, migrate } = await import('@s2g/db');
-const { createObjectStore } = await import('@s2g/storage');
-const { testPostgres } = await import('@s2g/testing');
-const { generateSyntheticSpeaker, runIngest } = await import('../src/index');
+import { INGEST_STAGES } from '@s2g/contracts';
+import { createDataSource, Database, migrate } from '@s2g/db';
+import { createObjectStore } from '@s2g/storage';
+import { testPostgres } from '@s2g/testing';
+import { generateSyntheticSpeaker, runIngest } from '../src/index';
 
 function positive(value: string): number {
   const n = Number(value);
