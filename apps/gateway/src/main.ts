@@ -1,12 +1,12 @@
 /**
  * Entry point of the s2g gateway: the API every client talks to (libs/api). It writes requests,
- * publishes commands and turns events into subscription messages; in embedded mode it also runs
- * every job in this one process (./handlers).
- * Wiring only: subcommands, configuration, and the gateway service.
+ * publishes commands and turns events into subscription messages. In embedded mode (the default) it
+ * is the whole product in one process: @s2g/stack adds every worker service's handlers beside it.
+ * Wiring only: subcommands, configuration, and the service.
  */
-import { gatewayConfig, gatewayService, isAdminCommand, runAdminCommand } from '@s2g/api';
+import { gatewayService, isAdminCommand, runAdminCommand } from '@s2g/api';
 import { createLogger, loadConfigOrExit, parseServiceArgs, runService } from '@s2g/service';
-import { embeddedCommandHandlers } from './handlers';
+import { stackConfig, startStack } from '@s2g/stack';
 
 const NAME = 'gateway';
 const argv = process.argv.slice(2);
@@ -19,14 +19,11 @@ parseServiceArgs({
     'The s2g API: speakers, training runs, predictions and renders over GraphQL (/graphql, with subscriptions over WebSocket), with live progress. ' +
     'In embedded mode (the default) it runs every service in this one process. ' +
     'Subcommands: `migrate` (apply database migrations), `tokens create --name <name> --scopes <read,write,admin>`, `tokens list`, `tokens revoke <id>`; each has --help.',
-  env: gatewayConfig.vars,
+  // Embedded mode reads the workers' settings too; each has a default.
+  env: stackConfig.vars,
 });
-const config = loadConfigOrExit(gatewayConfig);
+const config = loadConfigOrExit(stackConfig);
 const logger = createLogger({ name: NAME, level: config.log.level });
 
-await runService(
-  gatewayService(config, {
-    logger,
-    commandHandlers: (platform) => (config.mode === 'embedded' ? embeddedCommandHandlers({ config, logger, bus: platform.bus, platform }) : []),
-  }),
-);
+if (config.mode === 'embedded') await startStack(config, { logger, ownProcess: true });
+else await runService(gatewayService(config, { logger }));

