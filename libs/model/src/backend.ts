@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ErrorCode, S2gError } from '@s2g/contracts';
+import { loadNative } from '@s2g/native';
+import { registerNativeWasmKernels } from './kernels/native';
 import { registerTrainingKernels } from './kernels/register';
 import { withNodeWasmThreadShims } from './wasm-threads';
 
@@ -73,6 +75,9 @@ let wasmInitialised = false;
 async function tryWasm(threads: number): Promise<string> {
   const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
   registerTrainingKernels('wasm');
+  // The native kernels (convolutions, their gradients, matmul) take over where they were built.
+  const native = loadNative().kernels;
+  if (native) registerNativeWasmKernels(native);
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   // Threads are fixed when the backend is first initialised.
   if (threads > 1 && simd && !wasmInitialised) {
@@ -89,7 +94,10 @@ async function tryWasm(threads: number): Promise<string> {
   await activate('wasm');
   wasmInitialised = true;
   const running = wasm.getThreadsCount();
-  return `cpu (wasm${simd ? ' simd' : ''}, ${running} thread${running === 1 ? '' : 's'})`;
+  const base = `wasm${simd ? ' simd' : ''}, ${running} thread${running === 1 ? '' : 's'}`;
+  if (!native) return `cpu (${base})`;
+  const nativeInfo = native.info();
+  return `cpu (${base} + native ${nativeInfo.isa} kernels, ${nativeInfo.threads} thread${nativeInfo.threads === 1 ? '' : 's'})`;
 }
 
 async function tryCpu(): Promise<string> {
