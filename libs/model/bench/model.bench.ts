@@ -3,7 +3,8 @@
  * active tensor backend. Each preset runs in its own child process so its peak RSS is its own.
  *
  *   npx tsx libs/model/bench/model.bench.ts [--presets tiny,small,paper] [--batch 8,32] [--steps 3]
- *       [--audio-seconds 10] [--backend auto|node-gpu|node|wasm|cpu] [--wasm-threads 1,2] [--write-doc] [--help]
+ *       [--audio-seconds 10] [--backend auto|node-gpu|node|wasm|cpu] [--kernels native,wasm] [--wasm-threads 1,2]
+ *       [--write-doc] [--help]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -27,8 +28,13 @@ Options:
   --steps <n>             timed training iterations per batch size, after one warm-up (default: 3)
   --audio-seconds <s>     length of the audio for the inference measurement (default: 10)
   --backend <name>        auto | node-gpu | node | wasm | cpu (default: TF_BACKEND, else auto)
+  --kernels <list>        kernel sets to compare on the wasm backend, each preset once per set, in
+                          the same run (default: native,wasm): native = the native kernels of
+                          @s2g/native where built (S2G_NATIVE_THREADS, S2G_NATIVE_ISA apply);
+                          wasm = without them (S2G_NATIVE=0: XNNPACK forward, JS GEMM gradients).
+                          The table's last column is the speed-up against the wasm set.
   --wasm-threads <list>   wasm thread counts to compare, each preset once per count, in the same
-                          run (default: TF_WASM_THREADS, else the number of CPUs)
+                          run (default: TF_WASM_THREADS, else 1)
   --write-doc             also write the table into docs/PERFORMANCE.md, section "Model"
   --help                  this text
 
@@ -43,8 +49,12 @@ interface Options {
   audioSeconds: number;
   backend: string | undefined;
   wasmThreads: number[] | undefined;
+  kernels: KernelSet[];
   writeDoc: boolean;
 }
+
+const KERNEL_SETS = ['native', 'wasm'] as const;
+type KernelSet = (typeof KERNEL_SETS)[number];
 
 interface TrainResult {
   batch: number;
@@ -56,6 +66,7 @@ interface TrainResult {
 
 interface PresetResult {
   preset: ModelPreset;
+  kernels?: KernelSet;
   backend: string;
   device: string;
   parameters: number;
@@ -91,6 +102,7 @@ function parseArgs(argv: string[]): Options & { help: boolean; child: boolean } 
     audioSeconds: 10,
     backend: undefined,
     wasmThreads: undefined,
+    kernels: [...KERNEL_SETS],
     writeDoc: false,
     help: false,
     child: false,
@@ -126,6 +138,12 @@ function parseArgs(argv: string[]): Options & { help: boolean; child: boolean } 
         break;
       case '--wasm-threads':
         o.wasmThreads = parseList(next(), flag, positiveInt(flag));
+        break;
+      case '--kernels':
+        o.kernels = parseList(next(), flag, (v) => {
+          if (!(KERNEL_SETS as readonly string[]).includes(v)) usage(`--kernels: unknown kernel set '${v}' (${KERNEL_SETS.join(', ')})`);
+          return v as KernelSet;
+        });
         break;
       case '--write-doc':
         o.writeDoc = true;
@@ -203,9 +221,11 @@ function childArgs(preset: ModelPreset, o: Options): string[] {
   return args;
 }
 
-async function runPreset(preset: ModelPreset, o: Options, wasmThreads: number | undefined): Promise<PresetResult> {
+async function runPreset(preset: ModelPreset, o: Options, wasmThreads: number | undefined, kernels: KernelSet): Promise<PresetResult> {
   const script = fileURLToPath(import.meta.url);
-  const env = wasmThreads === undefined ? process.env : { ...process.env, TF_WASM_THREADS: String(wasmThreads) };
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (wasmThreads !== undefined) env.TF_WASM_THREADS = String(wasmThreads);
+  if (kernels === 'wasm') env.S2G_NATIVE = '0';
   // process.execArgv carries tsx's loader, so the child runs this TypeScript file the same way.
   const child = spawn(process.execPath, [...process.execArgv, script, ...childArgs(preset, o)], { stdio: ['ignore', 'pipe', 'inherit'], env });
   let out = '';
@@ -213,7 +233,7 @@ async function runPreset(preset: ModelPreset, o: Options, wasmThreads: number | 
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   const last = out.trim().split('\n').at(-1) ?? '';
   try {
-    return JSON.parse(last) as PresetResult;
+    return { ...(JSON.parse(last) as PresetResult), kernels };
   } catch {
     throw new Error(`benchmark of ${preset} exited with ${code}: ${last.slice(0, 200)}`);
   }
@@ -223,10 +243,20 @@ function fmt(n: number | undefined, digits: number): string {
   return n === undefined ? '' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-function table(results: PresetResult[]): string {
+/** "4.3x / 4.8x": training and inference speed against the same preset's `wasm` kernel set. */
+function speedUp(r: PresetResult, t: TrainResult, i: number, all: PresetResult[]): string {
+  const base = all.find((b) => b.preset === r.preset && b.kernels === 'wasm');
+  if (!base || base === r) return '';
+  const bt = base.training.find((x) => x.batch === t.batch);
+  const train = bt?.samplesPerSecond && t.samplesPerSecond ? `${fmt(t.samplesPerSecond / bt.samplesPerSecond, 1)}x` : '?';
+  const infer = i === 0 && base.inference && r.inference ? ` / ${fmt(r.inference.realTimeFactor / base.inference.realTimeFactor, 1)}x` : '';
+  return `${train}${infer}`;
+}
+
+function table(results: PresetResult[], all: PresetResult[] = results): string {
   const rows = [
-    '| preset | device | trainable params (G) | batch | s / iteration | samples/s | peak tensor memory | inference x real time | peak RSS |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| preset | device | trainable params (G) | batch | s / iteration | samples/s | peak tensor memory | inference x real time | peak RSS | speed-up vs wasm kernels (train / inference) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
     r.training.forEach((t, i) => {
@@ -234,7 +264,7 @@ function table(results: PresetResult[]): string {
       const cells = t.error
         ? [`failed: ${t.error}`, '', '']
         : [fmt(t.secondsPerIteration, 2), fmt(t.samplesPerSecond, 1), `${fmt(t.peakTensorMB, 0)} MB`];
-      rows.push(`| ${i === 0 ? r.preset : ''} | ${i === 0 ? r.device : ''} | ${i === 0 ? r.parameters.toLocaleString('en-US') : ''} | ${t.batch} | ${cells.join(' | ')} | ${inference} | ${i === 0 ? `${fmt(r.peakRssMB, 0)} MB` : ''} |`);
+      rows.push(`| ${i === 0 ? r.preset : ''} | ${i === 0 ? r.device : ''} | ${i === 0 ? r.parameters.toLocaleString('en-US') : ''} | ${t.batch} | ${cells.join(' | ')} | ${inference} | ${i === 0 ? `${fmt(r.peakRssMB, 0)} MB` : ''} | ${speedUp(r, t, i, all)} |`);
     });
   }
   return rows.join('\n');
@@ -284,12 +314,14 @@ async function main(): Promise<void> {
   }
   const results: PresetResult[] = [];
   for (const preset of o.presets) {
-    for (const threads of o.wasmThreads ?? [undefined]) {
-      const on = threads === undefined ? '' : `, ${threads} wasm thread${threads === 1 ? '' : 's'}`;
-      console.error(`benchmarking ${preset} (batches ${o.batches.join(', ')}, ${o.steps} steps each${on})...`);
-      const r = await runPreset(preset, o, threads);
-      results.push(r);
-      console.error(table([r]).split('\n').slice(2).join('\n'));
+    for (const kernels of o.kernels) {
+      for (const threads of o.wasmThreads ?? [undefined]) {
+        const on = threads === undefined ? '' : `, ${threads} wasm thread${threads === 1 ? '' : 's'}`;
+        console.error(`benchmarking ${preset} with ${kernels} kernels (batches ${o.batches.join(', ')}, ${o.steps} steps each${on})...`);
+        const r = await runPreset(preset, o, threads, kernels);
+        results.push(r);
+        console.error(table([r], results).split('\n').slice(2).join('\n'));
+      }
     }
   }
   const backend = results[0] ? `${results[0].backend} (${[...new Set(results.map((r) => r.device))].join('; ')})` : 'none';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { channelSum } from './kernels/channel-sum';
+import type { BatchNormAttrs } from './kernels/batch-norm';
+import { batchNormTrain, batchNormTrainGrad } from './kernels/batch-norm';
 import { deriveSeed, mulberry32 } from './prng';
 
 /** TF1 / Keras BatchNormalization defaults, as in the reference code. */
@@ -71,8 +72,9 @@ function as4d(t: tf.Tensor, rank: 1 | 2): tf.Tensor4D {
  *   the backward pass leaves one gradient per block. Under tfjs' tape every intermediate and every
  *   intermediate gradient would live until the end of the step.
  * - Speed: tfjs' own batchNorm gradient tiles every per-channel vector to the activation's full size,
- *   and wasm's FusedBatchNorm and LeakyRelu kernels are slow scalar loops; this uses broadcasting
- *   elementwise kernels and one-pass channel sums (kernels/channel-sum.ts).
+ *   and wasm's FusedBatchNorm and LeakyRelu kernels are slow scalar loops; this runs the BatchNorm
+ *   and LeakyReLU parts as two fused kernels where the backend has them (kernels/batch-norm.ts: the
+ *   native kernels), else as broadcasting elementwise ops with one-pass channel sums.
  *   forward:  z = conv(x, k) + bias;  xhat = (z - mean) * rstd;  pre = gamma * xhat + beta;
  *             y = pre * step(pre, alpha)
  *   backward: dpre = dy * step(y, alpha);  dbeta = sum(dpre);  dgamma = sum(dpre * xhat);
@@ -93,35 +95,22 @@ function convBlockTraining(
     const save = args[5] as tf.GradSaveFunc;
     // Full-size temporaries are disposed as soon as they are used: the first blocks' activations are
     // the largest tensors of the whole step.
+    const bn: BatchNormAttrs = { epsilon: BN_EPSILON, leaky, alpha: LEAKY_ALPHA };
     const [xhat, rstd, y] = tf.tidy(() => {
-      const z = tf.tidy(() => tf.add(tf.conv2d(as4d(xIn, spec.rank), tf.reshape(kIn, filterShape) as tf.Tensor4D, strides, spec.padding), biasIn));
-      const n = z.size / spec.outChannels;
-      const mean = tf.div(channelSum(z), n);
-      const centred = tf.sub(z, mean);
+      const z = tf.tidy(() =>
+        tf.fused.conv2d({ x: as4d(xIn, spec.rank), filter: tf.reshape(kIn, filterShape) as tf.Tensor4D, strides, pad: spec.padding, bias: biasIn }),
+      );
+      const out = batchNormTrain(z, gammaIn, betaIn, bn);
       z.dispose();
-      const variance = tf.tidy(() => tf.div(channelSum(tf.square(centred)), n));
-      onStats(mean, variance);
-      const r = tf.rsqrt(tf.add(variance, BN_EPSILON));
-      const xh = tf.mul(centred, r);
-      centred.dispose();
-      const out = tf.tidy(() => {
-        const pre = tf.add(tf.mul(xh, gammaIn), betaIn);
-        return leaky ? leakyForward(pre) : pre;
-      });
-      return [xh, r, spec.rank === 2 ? out : tf.squeeze(out, [1])];
+      onStats(out.mean, out.variance);
+      return [out.xhat, out.rstd, spec.rank === 2 ? out.y : tf.squeeze(out.y, [1])];
     });
     save([xIn, kIn, xhat, rstd, y, gammaIn]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [xs, ks, xh, r, ys, g] = saved;
-        const n = xh.size / spec.outChannels;
-        const dy4 = as4d(dy as tf.Tensor, spec.rank);
-        const dpre = leaky ? tf.tidy(() => tf.mul(dy4, tf.step(as4d(ys, spec.rank), LEAKY_ALPHA))) : dy4;
-        const dbeta = channelSum(dpre);
-        const dgamma = tf.tidy(() => channelSum(tf.mul(dpre, xh)));
-        const dz = tf.tidy(() => tf.mul(tf.sub(tf.sub(dpre, tf.div(dbeta, n)), tf.mul(xh, tf.div(dgamma, n))), tf.mul(r, g))) as tf.Tensor4D;
-        if (dpre !== dy4) dpre.dispose();
+        const { dz, dbias, dgamma, dbeta } = batchNormTrainGrad(as4d(dy as tf.Tensor, spec.rank), as4d(ys, spec.rank), xh, g, r, bn);
         const x4 = as4d(xs, spec.rank);
         const dk = tf.engine().runKernel('Conv2DBackpropFilter', { x: x4, dy: dz }, {
           strides,
@@ -129,8 +118,7 @@ function convBlockTraining(
           dataFormat: 'NHWC',
           filterShape,
         } as unknown as tf.NamedAttrMap) as tf.Tensor;
-        const dx = tf.conv2dTranspose(dz, tf.reshape(ks, filterShape) as tf.Tensor4D, x4.shape, strides, spec.padding);
-        const dbias = channelSum(dz);
+        const dx = tf.conv2dTranspose(dz as tf.Tensor4D, tf.reshape(ks, filterShape) as tf.Tensor4D, x4.shape, strides, spec.padding);
         dz.dispose();
         return [tf.reshape(dx, xs.shape), tf.reshape(dk, ks.shape), dbias, dgamma, dbeta];
       },

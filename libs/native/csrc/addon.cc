@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <condition_variable>
 #include <cstring>
 #include <functional>
@@ -427,6 +428,154 @@ napi_value ChannelSum(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// Per-channel sums of `terms(row, c)` over rows [0, rows), accumulated in double per thread.
+template <typename F>
+void channelSums(long rows, long C, std::vector<double>& out, F terms) {
+  std::vector<std::vector<double>> partial(static_cast<size_t>(threadCount()));
+  parallelRanges(rows, 256, [&](long begin, long end, int t) {
+    std::vector<double>& acc = partial[t];
+    acc.assign(static_cast<size_t>(C), 0.0);
+    for (long i = begin; i < end; i++) terms(i, acc.data());
+  });
+  out.assign(static_cast<size_t>(C), 0.0);
+  for (auto& p : partial)
+    if (!p.empty())
+      for (long c = 0; c < C; c++) out[c] += p[c];
+}
+
+// BatchNorm with batch statistics, then LeakyReLU (or nothing), for training:
+//   mean, variance (biased) per channel; rstd = 1 / sqrt(variance + epsilon);
+//   xhat = (z - mean) * rstd;  pre = gamma * xhat + beta;  y = pre > 0 ? pre : alpha * pre (if leaky)
+void batchNormForward(const float* z, const float* gamma, const float* beta, float* xhat, float* y, float* mean,
+                      float* variance, float* rstd, long rows, long C, float epsilon, bool leaky, float alpha) {
+  std::vector<double> sums;
+  channelSums(rows, C, sums, [&](long i, double* acc) {
+    const float* row = z + i * C;
+    for (long c = 0; c < C; c++) acc[c] += row[c];
+  });
+  const float n = static_cast<float>(rows);
+  for (long c = 0; c < C; c++) mean[c] = static_cast<float>(sums[c]) / n;
+  channelSums(rows, C, sums, [&](long i, double* acc) {
+    const float* row = z + i * C;
+    for (long c = 0; c < C; c++) {
+      const float d = row[c] - mean[c];
+      acc[c] += d * d;
+    }
+  });
+  for (long c = 0; c < C; c++) {
+    variance[c] = static_cast<float>(sums[c]) / n;
+    rstd[c] = 1.f / std::sqrt(variance[c] + epsilon);
+  }
+  parallelRanges(rows, 256, [&](long begin, long end, int) {
+    for (long i = begin; i < end; i++) {
+      const float* zr = z + i * C;
+      float* xr = xhat + i * C;
+      float* yr = y + i * C;
+      for (long c = 0; c < C; c++) {
+        const float xh = (zr[c] - mean[c]) * rstd[c];
+        const float pre = xh * gamma[c] + beta[c];
+        xr[c] = xh;
+        yr[c] = leaky && !(pre > 0.f) ? alpha * pre : pre;
+      }
+    }
+  });
+}
+
+// Its gradient: dpre = dy * (y > 0 ? 1 : alpha) (if leaky); dbeta = sum(dpre); dgamma = sum(dpre * xhat);
+//   dz = gamma * rstd * (dpre - dbeta / n - xhat * dgamma / n);  dbias = sum(dz).
+void batchNormBackward(const float* dy, const float* y, const float* xhat, const float* gamma, const float* rstd,
+                       float* dz, float* dbias, float* dgamma, float* dbeta, long rows, long C, bool leaky,
+                       float alpha) {
+  auto slope = [&](float yv) { return leaky && !(yv > 0.f) ? alpha : 1.f; };
+  std::vector<double> sums;
+  // dbeta and dgamma in one pass: columns [0, C) and [C, 2C).
+  channelSums(rows, 2 * C, sums, [&](long i, double* acc) {
+    const float* dyr = dy + i * C;
+    const float* yr = y + i * C;
+    const float* xr = xhat + i * C;
+    for (long c = 0; c < C; c++) {
+      const float d = dyr[c] * slope(yr[c]);
+      acc[c] += d;
+      acc[C + c] += d * xr[c];
+    }
+  });
+  const float n = static_cast<float>(rows);
+  std::vector<float> meanDpre(static_cast<size_t>(C)), meanDgamma(static_cast<size_t>(C)), scale(static_cast<size_t>(C));
+  for (long c = 0; c < C; c++) {
+    dbeta[c] = static_cast<float>(sums[c]);
+    dgamma[c] = static_cast<float>(sums[C + c]);
+    meanDpre[c] = dbeta[c] / n;
+    meanDgamma[c] = dgamma[c] / n;
+    scale[c] = rstd[c] * gamma[c];
+  }
+  channelSums(rows, C, sums, [&](long i, double* acc) {
+    const float* dyr = dy + i * C;
+    const float* yr = y + i * C;
+    const float* xr = xhat + i * C;
+    float* dr = dz + i * C;
+    for (long c = 0; c < C; c++) {
+      const float d = dyr[c] * slope(yr[c]);
+      const float v = (d - meanDpre[c] - xr[c] * meanDgamma[c]) * scale[c];
+      dr[c] = v;
+      acc[c] += v;
+    }
+  });
+  for (long c = 0; c < C; c++) dbias[c] = static_cast<float>(sums[c]);
+}
+
+bool floatArgs(napi_env env, napi_value* argv, const char* const* names, int count, float** data, size_t* lengths) {
+  for (int i = 0; i < count; i++)
+    if (!floats(env, argv[i], &data[i], &lengths[i], names[i])) return false;
+  return true;
+}
+
+// batchNormForward(z, gamma, beta, xhat, y, mean, variance, rstd, epsilon, leaky, alpha); C = gamma.length.
+napi_value BatchNormForward(napi_env env, napi_callback_info info) {
+  napi_value argv[11];
+  if (!args(env, info, 11, argv)) return nullptr;
+  static const char* const names[] = {"z", "gamma", "beta", "xhat", "y", "mean", "variance", "rstd"};
+  float* p[8];
+  size_t n[8];
+  if (!floatArgs(env, argv, names, 8, p, n)) return nullptr;
+  const size_t C = n[1];
+  if (C == 0 || n[0] % C != 0) return fail(env, "z.length must be a multiple of gamma.length"), nullptr;
+  for (int i : {2, 5, 6, 7})
+    if (n[i] != C) return fail(env, std::string(names[i]) + " must hold one value per channel"), nullptr;
+  for (int i : {3, 4})
+    if (n[i] != n[0]) return fail(env, std::string(names[i]) + " must be as long as z"), nullptr;
+  double epsilon, alpha;
+  bool leaky;
+  napi_get_value_double(env, argv[8], &epsilon);
+  napi_get_value_bool(env, argv[9], &leaky);
+  napi_get_value_double(env, argv[10], &alpha);
+  batchNormForward(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], static_cast<long>(n[0] / C), static_cast<long>(C),
+                   static_cast<float>(epsilon), leaky, static_cast<float>(alpha));
+  return undefinedValue(env);
+}
+
+// batchNormBackward(dy, y, xhat, gamma, rstd, dz, dbias, dgamma, dbeta, leaky, alpha); C = gamma.length.
+napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
+  napi_value argv[11];
+  if (!args(env, info, 11, argv)) return nullptr;
+  static const char* const names[] = {"dy", "y", "xhat", "gamma", "rstd", "dz", "dbias", "dgamma", "dbeta"};
+  float* p[9];
+  size_t n[9];
+  if (!floatArgs(env, argv, names, 9, p, n)) return nullptr;
+  const size_t C = n[3];
+  if (C == 0 || n[0] % C != 0) return fail(env, "dy.length must be a multiple of gamma.length"), nullptr;
+  for (int i : {4, 6, 7, 8})
+    if (n[i] != C) return fail(env, std::string(names[i]) + " must hold one value per channel"), nullptr;
+  for (int i : {1, 2, 5})
+    if (n[i] != n[0]) return fail(env, std::string(names[i]) + " must be as long as dy"), nullptr;
+  bool leaky;
+  double alpha;
+  napi_get_value_bool(env, argv[9], &leaky);
+  napi_get_value_double(env, argv[10], &alpha);
+  batchNormBackward(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], static_cast<long>(n[0] / C),
+                    static_cast<long>(C), leaky, static_cast<float>(alpha));
+  return undefinedValue(env);
+}
+
 // setThreads(n): restarts the pool with n threads (n >= 1).
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -522,6 +671,8 @@ NAPI_MODULE_INIT() {
       {"conv2dBackpropFilter", nullptr, s2g::Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"matmul", nullptr, s2g::Matmul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"channelSum", nullptr, s2g::ChannelSum, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormForward", nullptr, s2g::BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormBackward", nullptr, s2g::BatchNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, s2g::SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setIsa", nullptr, s2g::SetIsa, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, s2g::Info, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -23,6 +23,37 @@ export interface NativeKernels {
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array): void;
   /** out[c] = sum over rows of x[row * C + c], C = out.length, accumulated in float64. */
   channelSum(x: Float32Array, out: Float32Array): void;
+  /**
+   * Training BatchNorm (batch statistics, biased variance) + optional LeakyReLU over channels-last z;
+   * C = gamma.length: xhat = (z - mean) * rstd, y = act(gamma * xhat + beta), rstd = 1 / sqrt(var + eps).
+   */
+  batchNormForward(
+    z: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    xhat: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    rstd: Float32Array,
+    epsilon: number,
+    leaky: boolean,
+    alpha: number,
+  ): void;
+  /** Its gradient: dz, and the sums dbias = sum(dz), dgamma = sum(dpre * xhat), dbeta = sum(dpre). */
+  batchNormBackward(
+    dy: Float32Array,
+    y: Float32Array,
+    xhat: Float32Array,
+    gamma: Float32Array,
+    rstd: Float32Array,
+    dz: Float32Array,
+    dbias: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    leaky: boolean,
+    alpha: number,
+  ): void;
   setThreads(n: number): void;
   /** Forces an instruction set: false when this CPU lacks it. */
   setIsa(isa: NativeIsa): boolean;

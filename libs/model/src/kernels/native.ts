@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { NativeKernels } from '@s2g/native';
 import { ACTIVATION, convGeometry } from '@s2g/native';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './batch-norm';
+import type { BatchNormAttrs } from './batch-norm';
 import { CHANNEL_SUM } from './channel-sum';
 
 /**
@@ -10,14 +12,23 @@ import { CHANNEL_SUM } from './channel-sum';
  * every other op keeps running in wasm and nothing is copied. Cases a native kernel does not cover
  * (NCHW, non-float32, other fused activations, broadcast batch shapes) go to the kernel it replaced.
  */
-export const NATIVE_WASM_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', CHANNEL_SUM] as const;
+export const NATIVE_WASM_KERNELS = [
+  'Conv2D',
+  'FusedConv2D',
+  'Conv2DBackpropInput',
+  'Conv2DBackpropFilter',
+  'BatchMatMul',
+  CHANNEL_SUM,
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
+] as const;
 
 interface KernelArgs {
   inputs: Record<string, tf.TensorInfo | null | undefined>;
   backend: BackendWasm;
   attrs: Record<string, unknown>;
 }
-type Impl = (args: KernelArgs, fallback: tf.KernelFunc) => tf.TensorInfo;
+type Impl = (args: KernelArgs, fallback: tf.KernelFunc) => tf.TensorInfo | tf.TensorInfo[];
 
 type Pad = tf.backend_util.ExplicitPadding | 'valid' | 'same' | number;
 
@@ -135,6 +146,24 @@ function implementations(native: NativeKernels): Record<(typeof NATIVE_WASM_KERN
       const out = backend.makeOutput([c], 'float32');
       native.channelSum(view(backend, x), view(backend, out));
       return out;
+    },
+    [BATCH_NORM_TRAIN]: ({ inputs, backend, attrs }) => {
+      const { z, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
+      const { epsilon, leaky, alpha } = attrs as unknown as BatchNormAttrs;
+      const c = z.shape[z.shape.length - 1];
+      const outs = [backend.makeOutput(z.shape, 'float32'), backend.makeOutput(z.shape, 'float32'), ...[0, 1, 2].map(() => backend.makeOutput([c], 'float32'))];
+      const [xhat, y, mean, variance, rstd] = outs.map((t) => view(backend, t));
+      native.batchNormForward(view(backend, z), view(backend, gamma), view(backend, beta), xhat, y, mean, variance, rstd, epsilon, leaky, alpha);
+      return outs;
+    },
+    [BATCH_NORM_TRAIN_GRAD]: ({ inputs, backend, attrs }) => {
+      const { dy, y, xhat, gamma, rstd } = inputs as Record<string, tf.TensorInfo>;
+      const { leaky, alpha } = attrs as unknown as BatchNormAttrs;
+      const c = dy.shape[dy.shape.length - 1];
+      const outs = [backend.makeOutput(dy.shape, 'float32'), ...[0, 1, 2].map(() => backend.makeOutput([c], 'float32'))];
+      const [dz, dbias, dgamma, dbeta] = outs.map((t) => view(backend, t));
+      native.batchNormBackward(view(backend, dy), view(backend, y), view(backend, xhat), view(backend, gamma), view(backend, rstd), dz, dbias, dgamma, dbeta, leaky, alpha);
+      return outs;
     },
   };
 }
