@@ -26,7 +26,7 @@ await runService({
   http: config.http,
   shutdownTimeoutMs: config.shutdownTimeoutMs,
   async start({ http, metrics }) {
-    const backend = await startTensorBackend(config.tensor.backend, logger);
+    const backend = await startTensorBackend(config.tensor, logger);
     // Embedded mode owns its database, so it migrates it; distributed mode runs the migration job.
     const p = await createPlatform(config, { name: NAME, logger, metrics, migrate: config.mode === 'embedded' });
     platform = p;

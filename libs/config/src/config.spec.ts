@@ -39,7 +39,7 @@ describe('shared config', () => {
       http: { host: '0.0.0.0', port: 8080 },
       log: { level: 'info' },
       media: { ffmpegPath: null, ffprobePath: null },
-      tensor: { backend: 'auto' },
+      tensor: { backend: 'auto', wasmThreads: 1, native: { enabled: true, threads: null } },
       shutdownTimeoutMs: 25_000,
     });
   });

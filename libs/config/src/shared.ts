@@ -93,12 +93,31 @@ export const SHARED_ENV = {
   TF_BACKEND: envVar(z.enum(TF_BACKEND_CHOICES).default('auto'), {
     description: 'Tensor backend. `auto` picks the best that loads: tfjs-node-gpu, then tfjs-node, wasm, cpu. Naming one fails start-up if it cannot load.',
   }),
+  TF_WASM_THREADS: envVar(z.coerce.number().int().min(1).max(8).default(1), {
+    description:
+      'Threads of the wasm backend (its threaded SIMD build on worker_threads above 1). Leave at 1 where the native kernels run: they use every core themselves.',
+  }),
+  S2G_NATIVE: envVar(z.enum(['auto', 'off']).default('auto'), {
+    description:
+      'Native CPU kernels on the wasm backend (@s2g/native, compiled at install when a C++ compiler is present): `auto` uses them when built, `off` never.',
+  }),
+  S2G_NATIVE_THREADS: envVar(z.coerce.number().int().min(1).max(256).optional(), {
+    description: 'Threads of the native kernels. When unset, one per CPU.',
+    example: '2',
+  }),
   SHUTDOWN_TIMEOUT_MS: envVar(z.coerce.number().int().min(0).max(3_600_000).default(25_000), {
     description: 'On SIGTERM, how long in-flight work may run before the process exits anyway (unfinished jobs are redelivered). Keep it below the orchestrator grace period.',
   }),
 } satisfies EnvVars;
 
 export type SharedEnv = typeof SHARED_ENV;
+
+export interface TensorConfig {
+  backend: TfBackendChoice;
+  wasmThreads: number;
+  /** threads null: one per CPU. */
+  native: { enabled: boolean; threads: number | null };
+}
 
 export interface S3Config {
   endpoint: string;
@@ -119,7 +138,7 @@ export interface SharedConfig {
   http: { host: string; port: number };
   log: { level: LogLevel };
   media: { ffmpegPath: string | null; ffprobePath: string | null };
-  tensor: { backend: TfBackendChoice };
+  tensor: TensorConfig;
   shutdownTimeoutMs: number;
 }
 
@@ -136,7 +155,11 @@ export function mapSharedConfig(v: EnvValues<SharedEnv>): SharedConfig {
     http: { host: v.HTTP_HOST, port: v.HTTP_PORT },
     log: { level: v.LOG_LEVEL },
     media: { ffmpegPath: v.FFMPEG_PATH ?? null, ffprobePath: v.FFPROBE_PATH ?? null },
-    tensor: { backend: v.TF_BACKEND },
+    tensor: {
+      backend: v.TF_BACKEND,
+      wasmThreads: v.TF_WASM_THREADS,
+      native: { enabled: v.S2G_NATIVE === 'auto', threads: v.S2G_NATIVE_THREADS ?? null },
+    },
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
   };
 }

@@ -31,7 +31,7 @@ Options:
   --kernels <list>        kernel sets to compare on the wasm backend, each preset once per set, in
                           the same run (default: native,wasm): native = the native kernels of
                           @s2g/native where built (S2G_NATIVE_THREADS, S2G_NATIVE_ISA apply);
-                          wasm = without them (S2G_NATIVE=0: XNNPACK forward, JS GEMM gradients).
+                          wasm = without them (S2G_NATIVE=off: XNNPACK forward, JS GEMM gradients).
                           The table's last column is the speed-up against the wasm set.
   --wasm-threads <list>   wasm thread counts to compare, each preset once per count, in the same
                           run (default: TF_WASM_THREADS, else 1)
@@ -225,7 +225,7 @@ async function runPreset(preset: ModelPreset, o: Options, wasmThreads: number | 
   const script = fileURLToPath(import.meta.url);
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (wasmThreads !== undefined) env.TF_WASM_THREADS = String(wasmThreads);
-  if (kernels === 'wasm') env.S2G_NATIVE = '0';
+  if (kernels === 'wasm') env.S2G_NATIVE = 'off';
   // process.execArgv carries tsx's loader, so the child runs this TypeScript file the same way.
   const child = spawn(process.execPath, [...process.execArgv, script, ...childArgs(preset, o)], { stdio: ['ignore', 'pipe', 'inherit'], env });
   let out = '';

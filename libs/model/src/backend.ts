@@ -30,6 +30,12 @@ export interface InitBackendOptions {
    * other work on both cores) the second thread made training no faster and inference slower.
    */
   wasmThreads?: number;
+  /**
+   * The native kernels (@s2g/native) on wasm: used where built unless `enabled` is false (default:
+   * the S2G_NATIVE environment variable, `off` disables); `threads` defaults to S2G_NATIVE_THREADS,
+   * else one per CPU.
+   */
+  native?: { enabled?: boolean; threads?: number };
 }
 
 /** The wasm build has 8 pthread workers; tfjs caps its pool there. */
@@ -72,12 +78,12 @@ async function tryNode(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node
 
 let wasmInitialised = false;
 
-async function tryWasm(threads: number): Promise<string> {
+async function tryWasm(threads: number, native: InitBackendOptions['native']): Promise<string> {
   const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
   registerTrainingKernels('wasm');
   // The native kernels (convolutions, their gradients, matmul) take over where they were built.
-  const native = loadNative().kernels;
-  if (native) registerNativeWasmKernels(native);
+  const kernels = native?.enabled === false ? null : loadNative(native?.threads ? { threads: native.threads } : {}).kernels;
+  if (kernels) registerNativeWasmKernels(kernels);
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   // Threads are fixed when the backend is first initialised.
   if (threads > 1 && simd && !wasmInitialised) {
@@ -95,8 +101,8 @@ async function tryWasm(threads: number): Promise<string> {
   wasmInitialised = true;
   const running = wasm.getThreadsCount();
   const base = `wasm${simd ? ' simd' : ''}, ${running} thread${running === 1 ? '' : 's'}`;
-  if (!native) return `cpu (${base})`;
-  const nativeInfo = native.info();
+  if (!kernels) return `cpu (${base})`;
+  const nativeInfo = kernels.info();
   return `cpu (${base} + native ${nativeInfo.isa} kernels, ${nativeInfo.threads} thread${nativeInfo.threads === 1 ? '' : 's'})`;
 }
 
@@ -109,7 +115,7 @@ async function tryCpu(): Promise<string> {
   return 'cpu (plain JS)';
 }
 
-const LOADERS: Record<BackendKind, (wasmThreads: number) => Promise<string>> = {
+const LOADERS: Record<BackendKind, (wasmThreads: number, native: InitBackendOptions['native']) => Promise<string>> = {
   'node-gpu': () => tryNode('@tensorflow/tfjs-node-gpu'),
   node: () => tryNode('@tensorflow/tfjs-node'),
   wasm: tryWasm,
@@ -141,7 +147,7 @@ export async function initBackend(preferred?: BackendKind | 'auto' | string, opt
   const failures: Record<string, string> = {};
   for (const kind of candidates) {
     try {
-      const device = await LOADERS[kind](wasmThreads);
+      const device = await LOADERS[kind](wasmThreads, options.native);
       const info: BackendInfo = { backend: kind, device, tfBackend: tf.getBackend() };
       logger.info({ ...info, requested: choice, skipped: failures }, 'tensor backend selected');
       return info;

@@ -83,7 +83,11 @@ class Pool {
   bool stop_ = false;
 };
 
+// The pool is process-wide, shared by every Node environment (main thread and workers) that loads the
+// addon; poolMutex serialises its use against replacement (setThreads) and the last environment's exit.
 Pool* pool = nullptr;
+std::mutex poolMutex;
+int environments = 0;
 SgemmFn sgemm = sgemm_generic;
 std::string isa = "generic";
 
@@ -91,6 +95,7 @@ int threadCount() { return pool ? pool->size() : 1; }
 
 // Splits [0, n) into at most threadCount() contiguous ranges of at least `grain` items.
 void parallelRanges(long n, long grain, const std::function<void(long, long, int)>& f) {
+  std::lock_guard<std::mutex> lock(poolMutex);
   const long parts = std::max(1L, std::min<long>(threadCount(), n / std::max(1L, grain)));
   if (parts == 1 || !pool) {
     f(0, n, 0);
@@ -110,7 +115,10 @@ struct Geometry {
   long batch, inH, inW, inC, outH, outW, outC, kh, kw, sh, sw, padTop, padLeft, dh, dw;
   long rows() const { return batch * outH * outW; }
   long depth() const { return kh * kw * inC; }
-  bool pointwise() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0; }
+  // A 1x1, stride-1 convolution whose output is its input's size: x itself is the im2col matrix.
+  bool pointwise() const {
+    return kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && outH == inH && outW == inW;
+  }
 };
 
 // Rows [n0, n0 + count) of im2col(x): each row is the (kh, kw, Ci) patch of one output pixel.
@@ -216,6 +224,10 @@ void conv2dBackpropInput(const Geometry& g, const float* dy, const float* w, flo
 void conv2dBackpropFilter(const Geometry& g, const float* x, const float* dy, float* dw) {
   const long depth = g.depth(), co = g.outC;
   const long size = depth * co;
+  if (g.rows() == 0) {
+    std::memset(dw, 0, size * sizeof(float));
+    return;
+  }
   std::vector<std::vector<float>> partial(static_cast<size_t>(threadCount()));
   std::vector<char> used(static_cast<size_t>(threadCount()), 0);
   parallelRanges(g.rows(), 64, [&](long begin, long end, int t) {
@@ -293,6 +305,16 @@ bool args(napi_env env, napi_callback_info info, size_t expected, napi_value* ar
   return true;
 }
 
+bool number(napi_env env, napi_value v, double* out, const char* name) {
+  if (napi_get_value_double(env, v, out) != napi_ok) return fail(env, std::string(name) + " must be a number");
+  return true;
+}
+
+bool boolean(napi_env env, napi_value v, bool* out, const char* name) {
+  if (napi_get_value_bool(env, v, out) != napi_ok) return fail(env, std::string(name) + " must be a boolean");
+  return true;
+}
+
 bool geometry(napi_env env, napi_value v, Geometry* g) {
   std::vector<long> d;
   if (!ints(env, v, &d, 15, "geometry")) return false;
@@ -328,14 +350,13 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   napi_typeof(env, argv[2], &biasType);
   if (biasType != napi_null && biasType != napi_undefined && !floats(env, argv[2], &bias, &nbias, "bias")) return nullptr;
   if (bias && nbias != 1 && static_cast<long>(nbias) != g.outC) return fail(env, "bias must hold 1 or outC values"), nullptr;
-  int32_t act;
-  double alpha;
-  napi_get_value_int32(env, argv[5], &act);
-  napi_get_value_double(env, argv[6], &alpha);
+  double act, alpha;
+  if (!number(env, argv[5], &act, "activation") || !number(env, argv[6], &alpha, "alpha")) return nullptr;
+  if (act != LINEAR && act != RELU && act != LEAKY_RELU) return fail(env, "activation must be 0 (linear), 1 (relu) or 2 (leaky relu)"), nullptr;
   if (!sized(env, nx, g.batch * g.inH * g.inW * g.inC, "x") || !sized(env, nw, g.depth() * g.outC, "filter") ||
       !sized(env, nout, g.rows() * g.outC, "out"))
     return nullptr;
-  conv2d(g, x, w, bias, static_cast<long>(nbias), out, act, static_cast<float>(alpha));
+  conv2d(g, x, w, bias, static_cast<long>(nbias), out, static_cast<int>(act), static_cast<float>(alpha));
   return undefinedValue(env);
 }
 
@@ -545,9 +566,8 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
     if (n[i] != n[0]) return fail(env, std::string(names[i]) + " must be as long as z"), nullptr;
   double epsilon, alpha;
   bool leaky;
-  napi_get_value_double(env, argv[8], &epsilon);
-  napi_get_value_bool(env, argv[9], &leaky);
-  napi_get_value_double(env, argv[10], &alpha);
+  if (!number(env, argv[8], &epsilon, "epsilon") || !boolean(env, argv[9], &leaky, "leaky") || !number(env, argv[10], &alpha, "alpha"))
+    return nullptr;
   batchNormForward(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], static_cast<long>(n[0] / C), static_cast<long>(C),
                    static_cast<float>(epsilon), leaky, static_cast<float>(alpha));
   return undefinedValue(env);
@@ -569,8 +589,7 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
     if (n[i] != n[0]) return fail(env, std::string(names[i]) + " must be as long as dy"), nullptr;
   bool leaky;
   double alpha;
-  napi_get_value_bool(env, argv[9], &leaky);
-  napi_get_value_double(env, argv[10], &alpha);
+  if (!boolean(env, argv[9], &leaky, "leaky") || !number(env, argv[10], &alpha, "alpha")) return nullptr;
   batchNormBackward(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], static_cast<long>(n[0] / C),
                     static_cast<long>(C), leaky, static_cast<float>(alpha));
   return undefinedValue(env);
@@ -580,9 +599,12 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!args(env, info, 1, argv)) return nullptr;
-  int32_t n = 0;
-  napi_get_value_int32(env, argv[0], &n);
-  if (n < 1 || n > 256) return fail(env, "threads must be between 1 and 256"), nullptr;
+  double requested = 0;
+  if (!number(env, argv[0], &requested, "threads")) return nullptr;
+  const int n = requested >= 1 && requested <= 256 ? static_cast<int>(requested) : 0;
+  if (n != requested || n < 1 || n > 256) return fail(env, "threads must be between 1 and 256"), nullptr;
+  std::lock_guard<std::mutex> lock(poolMutex);
+  if (threadCount() == n && pool) return undefinedValue(env);
   delete pool;
   pool = new Pool(n);
   return undefinedValue(env);
@@ -658,11 +680,19 @@ NAPI_MODULE_INIT() {
     s2g::selectBestIsa();
     initialised = true;
   }
+  {
+    std::lock_guard<std::mutex> lock(s2g::poolMutex);
+    s2g::environments++;
+  }
+  // The pool's threads are joined when the last environment using the addon shuts down.
   napi_add_env_cleanup_hook(
       env,
       [](void*) {
-        delete s2g::pool;
-        s2g::pool = nullptr;
+        std::lock_guard<std::mutex> lock(s2g::poolMutex);
+        if (--s2g::environments == 0) {
+          delete s2g::pool;
+          s2g::pool = nullptr;
+        }
       },
       nullptr);
   const napi_property_descriptor props[] = {

@@ -1,6 +1,6 @@
-import type { TfBackendChoice } from '@s2g/config';
+import type { TensorConfig, TfBackendChoice } from '@s2g/config';
 import type { TensorBackend } from '@s2g/contracts';
-import { type BackendInfo, type BackendKind, type BackendLogger, initBackend } from '@s2g/model';
+import { type BackendInfo, type BackendKind, type BackendLogger, initBackend, type InitBackendOptions } from '@s2g/model';
 
 /**
  * The configuration and the API name backends after their npm packages (`tfjs-node`); the model lib
@@ -29,8 +29,16 @@ export interface ActiveBackend {
   device: string;
 }
 
-/** Initialises the configured tensor backend (TF_BACKEND) and says which one runs. */
-export async function startTensorBackend(choice: TfBackendChoice, logger?: BackendLogger): Promise<ActiveBackend> {
-  const info: BackendInfo = await initBackend(backendKindOf(choice), logger ? { logger } : {});
+/**
+ * Initialises the configured tensor backend (TF_BACKEND, TF_WASM_THREADS, S2G_NATIVE*) and says which
+ * one runs. Given only a backend choice, the thread counts and native kernels follow the environment.
+ */
+export async function startTensorBackend(config: TensorConfig | TfBackendChoice, logger?: BackendLogger): Promise<ActiveBackend> {
+  const options: InitBackendOptions = logger ? { logger } : {};
+  if (typeof config !== 'string') {
+    options.wasmThreads = config.wasmThreads;
+    options.native = { enabled: config.native.enabled, ...(config.native.threads ? { threads: config.native.threads } : {}) };
+  }
+  const info: BackendInfo = await initBackend(backendKindOf(typeof config === 'string' ? config : config.backend), options);
   return { backend: tensorBackendName(info.backend), device: info.device };
 }

@@ -125,7 +125,7 @@ export async function startStack(config: StackConfig, options: StackOptions): Pr
         logger.warn({ services, gateway: withGateway }, 'NATS_URL is not set: using the in-process bus, so this process only sees commands published inside it');
       }
       configureMedia({ ffmpegPath: config.media.ffmpegPath ?? undefined, ffprobePath: config.media.ffprobePath ?? undefined });
-      if (services.includes('trainer') || services.includes('inference')) backend = await startTensorBackend(config.tensor.backend, logger);
+      if (services.includes('trainer') || services.includes('inference')) backend = await startTensorBackend(config.tensor, logger);
       workers = buildWorkers(services, p, config, logger, backend);
       // Checked as one list before anything consumes: every command of these services has one handler.
       checkHandlers(

@@ -144,7 +144,9 @@ function implementations(native: NativeKernels): Record<(typeof NATIVE_WASM_KERN
       const x = inputs.x as tf.TensorInfo;
       const c = x.shape[x.shape.length - 1];
       const out = backend.makeOutput([c], 'float32');
-      native.channelSum(view(backend, x), view(backend, out));
+      if (c === 0) return out;
+      if (size(x.shape) === 0) view(backend, out).fill(0);
+      else native.channelSum(view(backend, x), view(backend, out));
       return out;
     },
     [BATCH_NORM_TRAIN]: ({ inputs, backend, attrs }) => {
