@@ -117,8 +117,10 @@ export interface LoadNativeOptions {
   isa?: NativeIsa;
 }
 
-/** Where the build script puts the addon. */
+/** The addon: S2G_NATIVE_ADDON (a container image's copy), else where the build script puts it. */
 export function addonPath(): string {
+  const fromEnv = process.env.S2G_NATIVE_ADDON?.trim();
+  if (fromEnv) return fromEnv;
   const require = createRequire(import.meta.url);
   try {
     return join(dirname(require.resolve('@s2g/native/package.json')), 'build', 's2g_native.node');
