@@ -63,8 +63,12 @@ export function run(cmd: ffmpeg.FfmpegCommand): Promise<void> {
       .on('end', () => resolve())
       .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
         const fail = (): void => reject(Object.assign(err, { stderr: stderr ?? '' }));
-        if (proc && proc.exitCode === null && proc.signalCode === null) proc.once('exit', fail);
-        else fail();
+        if (proc && proc.exitCode === null && proc.signalCode === null) {
+          proc.once('exit', fail);
+          // fluent-ffmpeg sends SIGTERM on an input stream error, but ffmpeg only acts on it between
+          // reads: one blocked reading its stdin pipe would wait forever. End of input wakes it.
+          proc.stdin?.destroy();
+        } else fail();
       })
       .run();
   });

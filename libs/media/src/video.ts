@@ -7,15 +7,26 @@ import { command, mediaError, run, stderrOf } from './command';
 import { probe } from './probe';
 import { scratch } from './input';
 
-export type RawPixelFormat = 'rgb24' | 'rgba';
+/**
+ * Layout of the raw input frames. `yuv420p` is planar and is what the encoder codes, so ffmpeg
+ * passes it on unconverted: a full-size Y plane, then quarter-size U and V planes (even sizes only).
+ * The caller picks the colour matrix; ffmpeg's own conversion of rgb24 uses BT.601 limited range.
+ */
+export type RawPixelFormat = 'rgb24' | 'rgba' | 'yuv420p';
 
-const BYTES_PER_PIXEL: Record<RawPixelFormat, number> = { rgb24: 3, rgba: 4 };
+/** Bytes of one raw frame. */
+export function rawFrameBytes(width: number, height: number, pixelFormat: RawPixelFormat): number {
+  return pixelFormat === 'yuv420p' ? (width * height * 3) / 2 : width * height * (pixelFormat === 'rgba' ? 4 : 3);
+}
 
 export interface EncodeVideoOptions {
   width: number;
   height: number;
   fps: number;
-  /** Raw frames, each exactly width * height * (3 or 4) bytes, top row first. */
+  /**
+   * Raw frames, top row first, each exactly `rawFrameBytes` long: width * height * 3 (rgb24) or 4
+   * (rgba), or width * height * 3 / 2 for yuv420p (the Y plane, then U, then V).
+   */
   frames: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   pixelFormat?: RawPixelFormat;
   /** Soundtrack: a media file, or a mono waveform at `audioSampleRate` (default 16 kHz). */
@@ -65,6 +76,7 @@ export function frameStream(opts: EncodeVideoOptions, frameBytes: number, counte
  * so browsers can play it while it downloads. Frames are piped to ffmpeg's stdin with backpressure:
  * the iterable is only pulled as fast as ffmpeg consumes. The video's length is the frame count; audio
  * is padded with silence or cut to match. Odd sizes are padded by one pixel (yuv420p needs even ones).
+ * yuv420p input (even sizes only) goes to the encoder unconverted.
  */
 export async function encodeVideo(opts: EncodeVideoOptions): Promise<EncodedVideo> {
   const { width, height, fps, out } = opts;
@@ -73,7 +85,10 @@ export async function encodeVideo(opts: EncodeVideoOptions): Promise<EncodedVide
   }
   if (!(fps > 0) || !Number.isFinite(fps)) throw new S2gError(ErrorCode.BAD_USER_INPUT, `invalid frame rate ${fps}`);
   const pixelFormat = opts.pixelFormat ?? 'rgb24';
-  const frameBytes = width * height * BYTES_PER_PIXEL[pixelFormat];
+  if (pixelFormat === 'yuv420p' && (width % 2 !== 0 || height % 2 !== 0)) {
+    throw new S2gError(ErrorCode.BAD_USER_INPUT, `yuv420p frames need an even size, got ${width}x${height}`);
+  }
+  const frameBytes = rawFrameBytes(width, height, pixelFormat);
   const tmp = await scratch();
   const partial = `${out}.partial`;
   const counter = { n: 0 };

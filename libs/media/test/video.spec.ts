@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, S2gError } from '@s2g/contracts';
 import { encodeWav, sineWave } from '@s2g/audio';
-import { decodeAudio, encodeVideo, extractFrames, probe } from '../src';
+import { decodeAudio, encodeVideo, extractFrames, probe, rawFrameBytes } from '../src';
+import { command, run } from '../src/command';
 import { dominantFrequency } from './helpers';
 
 let dir: string;
@@ -105,6 +106,72 @@ describe('encodeVideo', () => {
     await expect(stat(`${out}.partial`)).rejects.toThrow();
     expect(await codeOf(encodeVideo({ width: W, height: H, fps: 15, frames: [], out }))).toBe(ErrorCode.BAD_USER_INPUT);
     expect(await codeOf(encodeVideo({ width: 0, height: H, fps: 15, frames: [], out }))).toBe(ErrorCode.BAD_USER_INPUT);
+  });
+
+  it('takes yuv420p planes as they are: a lossless encode decodes to the same bytes', async () => {
+    // A gradient in every plane, so a swapped plane, a shifted row or a colour conversion shows.
+    const frameBytes = rawFrameBytes(W, H, 'yuv420p');
+    expect(frameBytes).toBe((W * H * 3) / 2);
+    const frames = Array.from({ length: 3 }, (_, t) => {
+      const f = new Uint8Array(frameBytes);
+      for (let i = 0; i < W * H; i++) f[i] = 16 + ((i % W) * 3 + Math.floor(i / W) + 20 * t) % 220;
+      for (let i = 0; i < (W * H) / 4; i++) {
+        f[W * H + i] = 40 + (i % (W / 2)) * 2 + t;
+        f[(W * H * 5) / 4 + i] = 200 - Math.floor(i / (W / 2)) * 3 - t;
+      }
+      return f;
+    });
+    const out = join(dir, 'planes.mp4');
+    // crf 0 makes libx264 lossless.
+    await encodeVideo({ width: W, height: H, fps: 15, frames, pixelFormat: 'yuv420p', out, preset: 'ultrafast', crf: 0 });
+    expect((await probe(out)).video).toMatchObject({ pixelFormat: 'yuv420p', width: W, height: H });
+    const raw = join(dir, 'planes.yuv');
+    await run(command(out).outputOptions(['-f', 'rawvideo', '-pix_fmt', 'yuv420p']).output(raw));
+    const decoded = await readFile(raw);
+    expect(decoded.length).toBe(3 * frameBytes);
+    frames.forEach((f, t) => expect(decoded.subarray(t * frameBytes, (t + 1) * frameBytes).equals(f), `frame ${t}`).toBe(true));
+  });
+
+  it('decodes yuv420p frames of BT.601 limited-range colours to those colours, as the rgb24 path does', async () => {
+    // The BT.601 studio-range conversion ffmpeg applies to rgb24 input, in floating point.
+    const yuv = ([r, g, b]: [number, number, number]): number[] => [
+      16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255,
+      128 + (-37.797 * r - 74.203 * g + 112 * b) / 255,
+      128 + (112 * r - 93.786 * g - 18.214 * b) / 255,
+    ].map(Math.round);
+    const frames = COLOURS.map((c) => {
+      const [y, u, v] = yuv(c);
+      const f = new Uint8Array(rawFrameBytes(W, H, 'yuv420p'));
+      f.fill(y, 0, W * H).fill(u, W * H, (W * H * 5) / 4).fill(v, (W * H * 5) / 4);
+      return f;
+    });
+    const viaYuv = join(dir, 'yuv-colours.mp4');
+    const viaRgb = join(dir, 'rgb-colours.mp4');
+    await encodeVideo({ width: W, height: H, fps: 15, frames, pixelFormat: 'yuv420p', out: viaYuv, crf: 10 });
+    await encodeVideo({ width: W, height: H, fps: 15, frames: solidFrames(3), out: viaRgb, crf: 10 });
+    const decode = async (file: string): Promise<Buffer[]> => {
+      const got: Buffer[] = [];
+      for await (const f of extractFrames(file, 15, W, H)) got.push(f);
+      return got;
+    };
+    const [a, b] = [await decode(viaYuv), await decode(viaRgb)];
+    expect(a.length).toBe(3);
+    a.forEach((f, i) => {
+      const centre = ((H / 2) * W + W / 2) * 3;
+      for (let c = 0; c < 3; c++) {
+        expect(Math.abs(f[centre + c] - COLOURS[i][c]), `frame ${i} channel ${c}`).toBeLessThanOrEqual(2);
+        expect(Math.abs(f[centre + c] - b[i][centre + c]), `frame ${i} channel ${c} vs rgb24 input`).toBeLessThanOrEqual(1);
+      }
+    });
+  });
+
+  it('refuses yuv420p frames of an odd size or the rgb24 byte count', async () => {
+    const out = join(dir, 'bad-yuv.mp4');
+    expect(await codeOf(encodeVideo({ width: 33, height: 24, fps: 15, frames: [new Uint8Array(rawFrameBytes(33, 24, 'yuv420p'))], pixelFormat: 'yuv420p', out }))).toBe(
+      ErrorCode.BAD_USER_INPUT,
+    );
+    expect(await codeOf(encodeVideo({ width: W, height: H, fps: 15, frames: solidFrames(2), pixelFormat: 'yuv420p', out }))).toBe(ErrorCode.BAD_USER_INPUT);
+    await expect(stat(out)).rejects.toThrow();
   });
 
   it('names a broken audio file', async () => {

@@ -65,7 +65,7 @@ export class FrameRenderer {
   readonly layout: PanelLayout;
   /** Size in which background frames must be passed to `render` (rgb24), or null without a background. */
   readonly backgroundSize: { width: number; height: number } | null;
-  private readonly base: Uint8Array;
+  private readonly baseImage: Uint8Array;
   private readonly counts: number[];
   private readonly transforms: Transform[];
   private readonly backgroundRects: Rect[];
@@ -73,6 +73,7 @@ export class FrameRenderer {
   private readonly theme: Theme;
   private readonly fontScale: number;
   private readonly points = new Float64Array(FRAME_VALUES);
+  private lastDamage: Rect[] = [];
 
   constructor(private readonly options: FrameOptions) {
     const { sequences, width, height, fps } = options;
@@ -114,7 +115,7 @@ export class FrameRenderer {
       this.transforms = panels.map((p, i) => fitBounds(shared ?? sequenceBounds([sequences[i].frames]) ?? fallback, p.figure, MARGIN));
     }
     this.styles = panels.map((p, i) => figureStyleFor(this.backgroundRects[i] ?? p.figure));
-    this.base = this.drawBase();
+    this.baseImage = this.drawBase();
   }
 
   private drawBase(): Uint8Array {
@@ -138,6 +139,11 @@ export class FrameRenderer {
     return canvas.data.slice();
   }
 
+  /** The static part every frame starts from (panels, labels, title), over the renderer's buffer: not to be drawn on. */
+  get base(): Canvas {
+    return new Canvas(this.canvas.width, this.canvas.height, this.baseImage);
+  }
+
   /** The pose frame sequence `seq` shows at output frame `index`. */
   private poseFrame(seq: number, index: number): number {
     return Math.min(index, this.counts[seq] - 1);
@@ -155,7 +161,9 @@ export class FrameRenderer {
     }
     const { theme, layout, fontScale: s } = this;
     const canvas = target ? new Canvas(this.canvas.width, this.canvas.height, target) : this.canvas;
-    canvas.data.set(this.base);
+    canvas.data.set(this.baseImage);
+    // What is drawn from here on is what this frame changes.
+    canvas.takeDamage();
     if (background) {
       if (!this.backgroundSize) throw new S2gError(ErrorCode.BAD_USER_INPUT, 'a background frame was given but the renderer has no background size');
       for (const r of this.backgroundRects) blit(canvas, background, this.backgroundSize.width, this.backgroundSize.height, r.x0, r.y0);
@@ -171,7 +179,18 @@ export class FrameRenderer {
       const m = measureText(text, s);
       drawText(canvas, text, footer.x1 - 4 * s - m.width, footer.y0 + 3 * s, { scale: s, colour: theme.mutedText, clip: footer });
     }
+    this.lastDamage = canvas.takeDamage();
     return canvas;
+  }
+
+  /**
+   * Where the last rendered frame may differ from the static part every frame starts from (panels,
+   * labels, title): the tiles its background pictures, figures and running time were drawn on
+   * (Canvas.takeDamage). Outside them every frame is the same picture, which lets Yuv420Converter
+   * convert only these parts.
+   */
+  get damage(): readonly Rect[] {
+    return this.lastDamage;
   }
 
   /** Where joint `joint` of sequence `seq` lands on the canvas at output frame `index` (for pickers and tests). */

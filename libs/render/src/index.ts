@@ -1,4 +1,4 @@
-export { Canvas, blit, fill, fillRect, hex, intersect, withAlpha } from './canvas';
+export { Canvas, DAMAGE_TILE, blit, fill, fillRect, hex, intersect, withAlpha } from './canvas';
 export type { Colour, Rect } from './canvas';
 export { drawLine, fillCapsule, fillCircle } from './raster';
 export { GLYPH_ADVANCE, GLYPH_HEIGHT, GLYPH_WIDTH, drawText, measureText } from './font';
@@ -15,4 +15,5 @@ export type { FrameOptions, RenderSequence } from './frame';
 export { choosePosterFrame, renderPoster } from './poster';
 export type { PosterOptions } from './poster';
 export { DEFAULT_PRESET, renderVideo } from './video';
+export { Yuv420Converter, rgbToYuv420, yuv420Bytes } from './yuv';
 export type { RenderProgress, RenderVideoOptions, RenderVideoResult } from './video';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Canvas, fill, fillRect, hex } from './canvas';
+import { Canvas, Rect, fill, fillRect, hex } from './canvas';
 import { drawLine, fillCapsule, fillCircle } from './raster';
 
 const WHITE = hex('#ffffff');
@@ -121,5 +121,40 @@ describe('fillRect', () => {
     expect(c.pixel(9, 1)).toEqual([255, 0, 0]);
     expect(c.pixel(6, 0)).toEqual([255, 255, 255]);
     expect(c.pixel(7, 2)).toEqual([255, 255, 255]);
+  });
+});
+
+describe('damage tracking', () => {
+  /** Every pixel that differs from white lies in one of the rectangles. */
+  function covered(c: Canvas, rects: readonly Rect[]): boolean {
+    for (let y = 0; y < c.height; y++) {
+      for (let x = 0; x < c.width; x++) {
+        const [r, g, b] = c.pixel(x, y);
+        if ((r & g & b) !== 255 && !rects.some((q) => x >= q.x0 && x < q.x1 && y >= q.y0 && y < q.y1)) return false;
+      }
+    }
+    return true;
+  }
+
+  it('records the tiles drawn on, tile-aligned and clipped to the canvas, then starts afresh', () => {
+    const c = blank(100, 70);
+    // The white fill: every tile, one run per tile row; the last row is cut to the canvas.
+    expect(c.takeDamage()).toEqual([0, 16, 32, 48, 64].map((y0) => ({ x0: 0, y0, x1: 100, y1: Math.min(70, y0 + 16) })));
+    expect(c.takeDamage()).toEqual([]);
+    fillRect(c, { x0: 20, y0: 3, x1: 35, y1: 5 }, RED);
+    expect(c.takeDamage()).toEqual([{ x0: 16, y0: 0, x1: 48, y1: 16 }]);
+    fillCircle(c, 97, 68, 2, RED); // reaches x = 94.5: two tiles, the second cut to the canvas
+    expect(c.takeDamage()).toEqual([{ x0: 80, y0: 64, x1: 100, y1: 70 }]);
+  });
+
+  it('covers every pixel a diagonal stroke touches, with far less than its bounding box', () => {
+    const c = blank(200, 200);
+    c.takeDamage();
+    drawLine(c, 10, 10, 190, 185, 6, RED);
+    fillCapsule(c, 150, 20, 150, 20, 0, RED); // zero radius: nothing drawn, nothing recorded
+    const rects = c.takeDamage();
+    expect(covered(c, rects)).toBe(true);
+    const area = rects.reduce((a, r) => a + (r.x1 - r.x0) * (r.y1 - r.y0), 0);
+    expect(area).toBeLessThan(0.35 * 200 * 200);
   });
 });

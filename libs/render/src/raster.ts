@@ -94,6 +94,8 @@ export function fillCapsule(canvas: Canvas, ax: number, ay: number, bx: number, 
     if (!(lo <= hi)) continue;
     const xs = Math.max(c.x0, Math.ceil(lo - 0.5));
     const xe = Math.min(c.x1 - 1, Math.floor(hi - 0.5));
+    if (xs > xe) continue;
+    canvas.markDamage(xs, y, xe + 1, y + 1);
     let i = (y * width + xs) * 3;
     for (let x = xs; x <= xe; x++, i += 3) {
       const px = x + 0.5 - ax;

@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeVideo, extractFrames, probe } from '@s2g/media';
-import { FRAME_VALUES, POSE_FPS } from '@s2g/pose';
+import { FRAME_VALUES, JOINT_GROUPS, POSE_FPS } from '@s2g/pose';
 import { type TempDir, tempDir } from '@s2g/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '../test/png-decode';
 import { loadPatsPose } from '../test/pats';
+import type { Colour } from './canvas';
 import { FrameRenderer } from './frame';
+import { LIGHT_THEME } from './theme';
 import { renderVideo } from './video';
 
 const gt = loadPatsPose();
@@ -16,6 +18,8 @@ const sequences = [
   { label: 'prediction', frames: pred },
   { label: 'ground truth', frames: gt },
 ];
+
+const channels = (c: Colour): number[] => [c.r, c.g, c.b];
 
 let tmp: TempDir;
 beforeAll(async () => {
@@ -72,6 +76,41 @@ describe('renderVideo', () => {
       t++;
     }
     expect(t).toBe(n);
+  });
+
+  it('keeps the colours through its own yuv420p conversion, as close as when ffmpeg converts', async () => {
+    const n = 12;
+    const short = sequences.map((q) => ({ ...q, frames: q.frames.subarray(0, n * FRAME_VALUES) }));
+    const options = { sequences: short, width: 640, height: 360, fps: POSE_FPS, title: 'cmu0000033570' };
+    const renderer = new FrameRenderer(options);
+    const drawn = Array.from({ length: n }, (_, t) => renderer.render(t).data.slice());
+    /** Mean absolute error per channel of each decoded frame against the drawing. */
+    const roundTrip = async (pixelFormat: 'yuv420p' | 'rgb24'): Promise<{ error: number; frames: Buffer[] }> => {
+      const out = join(tmp.path, `colours-${pixelFormat}.mp4`);
+      // crf 10: little coding loss, so the conversions are what is compared.
+      await renderVideo({ ...options, out, pixelFormat, crf: 10 });
+      const frames: Buffer[] = [];
+      for await (const f of extractFrames(out, POSE_FPS, 640, 360)) frames.push(f);
+      expect(frames.length).toBe(n);
+      let sum = 0;
+      frames.forEach((f, t) => f.forEach((v, i) => (sum += Math.abs(v - drawn[t][i]))));
+      return { error: sum / (n * 640 * 360 * 3), frames };
+    };
+    const yuv = await roundTrip('yuv420p');
+    const rgb = await roundTrip('rgb24');
+    expect(yuv.error).toBeLessThan(2);
+    expect(yuv.error).toBeLessThan(rgb.error + 0.2);
+    // Known pixels: the background, and the middle of shoulder and elbow dots in their limb colours.
+    const at = (f: Uint8Array, x: number, y: number): number[] => Array.from(f.subarray((y * 640 + x) * 3, (y * 640 + x) * 3 + 3));
+    const t = 6;
+    const panel = renderer.layout.panels[0].figure;
+    at(yuv.frames[t], panel.x0 + 4, panel.y1 - 4).forEach((v, c) => expect(Math.abs(v - channels(LIGHT_THEME.background)[c])).toBeLessThanOrEqual(2));
+    for (const j of [1, 2, 4, 5]) {
+      const p = renderer.project(1, t, j);
+      const want = channels(LIGHT_THEME.limbs[JOINT_GROUPS[j]]);
+      expect(at(drawn[t], Math.floor(p.x), Math.floor(p.y)), `drawn joint ${j}`).toEqual(want);
+      at(yuv.frames[t], Math.floor(p.x), Math.floor(p.y)).forEach((v, c) => expect(Math.abs(v - want[c]), `joint ${j} channel ${c}`).toBeLessThanOrEqual(6));
+    }
   });
 
   it('draws over a background video, probing its size, and holds its last frame', async () => {

@@ -4,6 +4,7 @@ import { ErrorCode, S2gError } from '@s2g/contracts';
 import { FrameOptions, FrameRenderer } from './frame';
 import { encodePng } from './png';
 import { choosePosterFrame } from './poster';
+import { Yuv420Converter, yuv420Bytes } from './yuv';
 
 export interface RenderProgress {
   /** Frames encoded so far. */
@@ -28,6 +29,12 @@ export interface RenderVideoOptions extends Omit<FrameOptions, 'background'> {
   /** x264 speed preset (default "superfast", see DEFAULT_PRESET) and quality (encodeVideo's default, crf 20). */
   preset?: string;
   crf?: number;
+  /**
+   * Raw format piped into ffmpeg: by default yuv420p converted here (see yuv.ts); `rgb24` leaves
+   * the conversion to ffmpeg, as before (the render benchmark compares the two). Over a background
+   * video frames always go as rgb24.
+   */
+  pixelFormat?: 'yuv420p' | 'rgb24';
 }
 
 /**
@@ -46,10 +53,11 @@ export const DEFAULT_PRESET = 'superfast';
 export const DRAWING_X264_PARAMS = 'ref=1:bframes=0:subme=1:me=dia:trellis=0:aq-mode=0:weightp=0';
 
 /**
- * Frames are drawn into a small ring of buffers rather than a fresh one each: a fresh 2.7 MB buffer
- * per 720p frame costs more in page faults than drawing the frame. Reuse is safe because
- * encodeVideo pulls with backpressure, holding at most one frame in its stream and one in ffmpeg's
- * stdin queue while the next is drawn; four leaves a margin (video.spec checks every decoded frame).
+ * Frames are handed to the encoder from a small ring of buffers rather than a fresh one each: a
+ * fresh 2.7 MB buffer per 720p frame costs more in page faults than drawing the frame. Reuse is safe
+ * because encodeVideo pulls with backpressure, holding at most one frame in its stream and one in
+ * ffmpeg's stdin queue while the next is drawn; four leaves a margin (video.spec checks every
+ * decoded frame).
  */
 const FRAME_RING = 4;
 
@@ -81,11 +89,31 @@ export async function renderVideo(options: RenderVideoOptions): Promise<RenderVi
     }
   }
   const renderer = new FrameRenderer({ ...options, background: source });
+  const yuv = !background && options.pixelFormat !== 'rgb24';
   const total = renderer.frameCount;
   const posterFrame = choosePosterFrame(options.sequences.map((s) => s.frames));
   let poster: Buffer | undefined;
 
-  async function* frames(): AsyncGenerator<Uint8Array> {
+  /**
+   * Without a background, frames go to ffmpeg as yuv420p, which it encodes as is (no swscale
+   * conversion, half the bytes through the pipe). The static picture is converted once; each frame
+   * re-converts only the tiles its figures and time text were drawn on.
+   */
+  async function* yuvFrames(): AsyncGenerator<Uint8Array> {
+    const converter = new Yuv420Converter(renderer.base);
+    const ring = Array.from({ length: FRAME_RING }, () => new Uint8Array(yuv420Bytes(width, height)));
+    for (let i = 0; i < total; i++) {
+      const canvas = renderer.render(i);
+      if (i === posterFrame && options.posterOut) poster = encodePng(canvas.data, canvas.width, canvas.height);
+      yield converter.convert(canvas, renderer.damage, ring[i % ring.length]);
+    }
+  }
+
+  /**
+   * rgb24, converted by ffmpeg. Used over a background video, where most of the picture changes
+   * every frame, so converting only what changed would save little.
+   */
+  async function* rgbFrames(): AsyncGenerator<Uint8Array> {
     const size = renderer.backgroundSize;
     const ring = Array.from({ length: FRAME_RING }, () => Buffer.allocUnsafe(width * height * 3));
     const backgrounds = background && size ? extractFrames(background.video, fps, size.width, size.height)[Symbol.asyncIterator]() : null;
@@ -110,8 +138,7 @@ export async function renderVideo(options: RenderVideoOptions): Promise<RenderVi
     width,
     height,
     fps,
-    frames: frames(),
-    pixelFormat: 'rgb24',
+    ...(yuv ? { frames: yuvFrames(), pixelFormat: 'yuv420p' } : { frames: rgbFrames(), pixelFormat: 'rgb24' }),
     audio: options.audio,
     out: options.out,
     preset: options.preset ?? DEFAULT_PRESET,
