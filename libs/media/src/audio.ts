@@ -59,15 +59,19 @@ export async function decodeAudio(input: MediaInput, opts: DecodeAudioOptions = 
       out.on('end', resolve);
       out.on('close', resolve);
     });
+    let failure: unknown;
     try {
       await finished;
       await drained;
     } catch (err) {
-      if (tooLong) {
-        throw new S2gError(ErrorCode.AUDIO_TOO_LONG, `${name}: audio is longer than ${opts.maxDurationSec} s`, { file: name, maxDurationSec: opts.maxDurationSec });
-      }
-      throw mediaError(name, err, stderrOf(err));
+      failure = err;
     }
+    // Checked whether or not the kill came in time: ffmpeg may already have finished a file just over
+    // the limit when its output crosses it, and then it ends normally with the samples cut short.
+    if (tooLong) {
+      throw new S2gError(ErrorCode.AUDIO_TOO_LONG, `${name}: audio is longer than ${opts.maxDurationSec} s`, { file: name, maxDurationSec: opts.maxDurationSec });
+    }
+    if (failure !== undefined) throw mediaError(name, failure, stderrOf(failure));
     const all = Buffer.concat(chunks);
     // Copy into an aligned buffer: a pooled Buffer's offset need not be a multiple of 4.
     const wave = new Float32Array(Math.floor(all.length / 4));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { ErrorCode, S2gError } from '@s2g/contracts';
-import { decodeWav, rms } from '@s2g/audio';
+import { SAMPLE_RATE, decodeWav, rms } from '@s2g/audio';
 import { decodeAudio, extractAudioToWav, probe } from '../src';
 import { dominantFrequency, synth } from './helpers';
 
@@ -96,6 +96,18 @@ describe('decodeAudio', () => {
   it('stops with AUDIO_TOO_LONG past maxDurationSec', async () => {
     const r = await codeOf(decodeAudio(files.wav, { maxDurationSec: 0.5 }));
     expect(r.code).toBe(ErrorCode.AUDIO_TOO_LONG);
+  });
+
+  it('fails with AUDIO_TOO_LONG when ffmpeg finishes before the limit is noticed', async () => {
+    // 2 s of audio against a 1.95 s limit: the limit is crossed in the last chunk of output, and
+    // sometimes (about 1 in 30 runs here) ffmpeg has already exited cleanly by then, so the kill
+    // comes too late and decoding "succeeds". That once returned the audio cut short instead of the
+    // error (seen in CI as an inference job that never failed); 40 tries catch it most times.
+    for (let i = 0; i < 40; i++) {
+      const r = await codeOf(decodeAudio(files.m4a, { maxDurationSec: 1.95 }));
+      expect(r.code).toBe(ErrorCode.AUDIO_TOO_LONG);
+    }
+    expect((await decodeAudio(files.wav, { maxDurationSec: 2 })).length).toBe(2 * SAMPLE_RATE);
   });
 
   it('fails clearly on corrupt files and files without audio', async () => {
