@@ -3,6 +3,7 @@
  * store and the bus that the configuration asks for, or their embedded replacements under DATA_DIR.
  */
 import type { SharedConfig } from '@s2g/config';
+import { ErrorCode, S2gError } from '@s2g/contracts';
 import { createDataSource, Database, migrate } from '@s2g/db';
 import { connectBus, type EventBus, type InProcessBroker } from '@s2g/messaging';
 import { createObjectStore, type ObjectStore } from '@s2g/storage';
@@ -86,7 +87,12 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     await server.initialise();
     await writeFile(secretFile, JSON.stringify(settings), { mode: 0o600 });
   }
-  await server.start();
+  await claimDataFolder(dir, join(dataDir, 'postgres.owner'), logger);
+  await server.start().catch((e: unknown) => {
+    const why = e instanceof Error ? e.message : e === undefined ? '' : String(e);
+    throw new S2gError(ErrorCode.UNAVAILABLE, `the embedded Postgres in ${dir} did not start${why ? `: ${why}` : ''} (LOG_LEVEL=debug shows its log)`, { dir });
+  });
+  await writeFile(join(dataDir, 'postgres.owner'), `${process.pid}\n`);
   const adminUrl = `postgres://postgres:${settings.password}@127.0.0.1:${port}/postgres`;
   const admin = createDataSource(adminUrl);
   await admin.initialize();
@@ -98,6 +104,48 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   }
   logger.info({ dir, port }, 'embedded postgres started');
   return { url: `postgres://postgres:${settings.password}@127.0.0.1:${port}/s2g`, stop: () => server.stop() };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, but belongs to another user.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function readPid(file: string): Promise<number | null> {
+  const text = await readFile(file, 'utf8').catch(() => null);
+  const pid = Number(text?.split('\n')[0]?.trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
+/**
+ * Makes sure no other process uses the embedded Postgres of this data folder. `owner` holds the pid
+ * of the s2g process that last started it. A Postgres still running for a dead owner (s2g was
+ * killed with SIGKILL, or its terminal closed) is stopped, so the folder can be used again; one whose
+ * owner is alive is another s2g (or this one) on the same DATA_DIR: CONFLICT.
+ */
+async function claimDataFolder(dir: string, ownerFile: string, logger: Logger): Promise<void> {
+  const postgresPid = await readPid(join(dir, 'postmaster.pid'));
+  if (postgresPid === null || !alive(postgresPid)) return;
+  const owner = await readPid(ownerFile);
+  if (owner !== null && alive(owner)) {
+    throw new S2gError(ErrorCode.CONFLICT, `${dir} is in use by another s2g process (pid ${owner}): stop it, or give this one another DATA_DIR`, {
+      dir,
+      pid: owner,
+    });
+  }
+  logger.warn({ dir, pid: postgresPid }, 'stopping the embedded Postgres left running by an s2g process that is gone');
+  // SIGINT is Postgres' fast shutdown: roll back open transactions, checkpoint, exit.
+  process.kill(postgresPid, 'SIGINT');
+  const deadline = Date.now() + 30_000;
+  while (alive(postgresPid)) {
+    if (Date.now() > deadline) throw new S2gError(ErrorCode.UNAVAILABLE, `the embedded Postgres left running in ${dir} (pid ${postgresPid}) did not stop`, { dir });
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 function freePort(): Promise<number> {
