@@ -60,6 +60,8 @@ export interface EvaluationRow {
   pck02: number;
   sampleCount: number | null;
   step: number | null;
+  /** Further metrics by name (the test split: frechet, beatConsistency, diversity, ...). */
+  metrics: Record<string, number>;
 }
 
 export interface MetricPoint {
@@ -154,7 +156,7 @@ const SPEAKER_FIELDS = 'id name displayName hours createdAt sampleCounts { train
 const RUN_FIELDS = `id status preset step createdAt finishedAt speaker { name } error { code message }
   config { preset iterations batchSize learningRate ganWeight seed validateEvery validationSize checkpointEvery }
   progress { fraction totalSteps }`;
-const EVALUATION_FIELDS = 'method split l1 pck01 pck02 sampleCount step';
+const EVALUATION_FIELDS = 'method split l1 pck01 pck02 sampleCount step metrics';
 const RENDER_FIELDS = 'id status width height fps videoUrl posterUrl error { code message }';
 const TOKEN_FIELDS = 'id name scopes createdAt lastUsedAt expiresAt revokedAt';
 

@@ -44,17 +44,26 @@ describe('s2g demo --tiny', () => {
     expect(first.code).toBe(0);
 
     // The table, printed.
-    expect(first.out).toMatch(/^method\s+L1\s+PCK@0\.1\s+PCK@0\.2\s+windows$/m);
-    for (const method of ['model', 'median pose', 'random window', 'nearest audio']) expect(first.out).toMatch(new RegExp(`^${method}\\s+\\d+\\.\\d{4}\\s+\\d\\.\\d{4}\\s+\\d\\.\\d{4}\\s+\\d+$`, 'm'));
+    expect(first.out).toMatch(/^method\s+L1\s+PCK@0\.1\s+PCK@0\.2\s+Frechet\s+beats\s+diversity\s+windows$/m);
+    for (const method of ['model', 'median pose', 'random window', 'nearest audio']) {
+      expect(first.out).toMatch(new RegExp(`^${method}\\s+\\d+\\.\\d{4}\\s+\\d\\.\\d{4}\\s+\\d\\.\\d{4}(\\s+\\d+\\.\\d{3}){3}\\s+\\d+$`, 'm'));
+    }
 
     // The model against the median pose on the test split, from the API's evaluation records.
     const out = join(env.DATA_DIR as string, 'demo');
-    const evaluation = JSON.parse(await readFile(join(out, 'evaluation.json'), 'utf8')) as { split: string; config: { iterations: number; preset: string }; evaluations: { method: string; l1: number; sampleCount: number }[] };
+    const evaluation = JSON.parse(await readFile(join(out, 'evaluation.json'), 'utf8')) as {
+      split: string;
+      config: { iterations: number; preset: string };
+      evaluations: { method: string; l1: number; sampleCount: number; metrics: Record<string, number> }[];
+    };
     expect(evaluation.split).toBe('test');
     expect(evaluation.config).toMatchObject({ iterations: Number(ITERATIONS), preset: 'tiny' });
     const l1 = (method: string): number => evaluation.evaluations.find((e) => e.method === method)?.l1 ?? Number.NaN;
     expect(evaluation.evaluations.find((e) => e.method === 'model')?.sampleCount).toBeGreaterThan(20);
     expect(l1('model')).toBeLessThan(l1('median'));
+    const metrics = (method: string): Record<string, number> => evaluation.evaluations.find((e) => e.method === method)?.metrics ?? {};
+    expect(metrics('model').frechet).toBeLessThan(metrics('median').frechet);
+    expect(metrics('median').diversity).toBe(0);
     // The printed table says the same.
     expect(first.out).toContain(`model          ${l1('model').toFixed(4)}`);
 

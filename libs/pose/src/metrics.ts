@@ -109,6 +109,53 @@ export function gaussianStats(features: ArrayLike<number>, dim: number): Gaussia
 }
 
 /**
+ * Mean and covariance accumulated batch by batch (sums of values and of their products, in float64),
+ * for sets too large to hold at once. `stats()` equals gaussianStats over everything added.
+ */
+export class GaussianAccumulator {
+  private readonly sum: Float64Array;
+  private readonly products: Float64Array;
+  count = 0;
+
+  constructor(readonly dim: number) {
+    this.sum = new Float64Array(dim);
+    this.products = new Float64Array(dim * dim);
+  }
+
+  /** Adds feature vectors given flat (n x dim). */
+  add(features: ArrayLike<number>): void {
+    const n = features.length / this.dim;
+    if (!Number.isInteger(n)) throw new RangeError(`features must be a multiple of ${this.dim} values, got ${features.length}`);
+    const d = this.dim;
+    for (let i = 0; i < n; i++) {
+      const o = i * d;
+      for (let a = 0; a < d; a++) {
+        const va = features[o + a];
+        this.sum[a] += va;
+        if (va === 0) continue;
+        for (let b = a; b < d; b++) this.products[a * d + b] += va * features[o + b];
+      }
+    }
+    this.count += n;
+  }
+
+  stats(): GaussianStats {
+    const { dim, count } = this;
+    if (count < 2) throw new S2gError(ErrorCode.KEYPOINTS_INVALID, `need at least 2 feature vectors of ${dim} values, got ${count}`);
+    const mean = this.sum.map((v) => v / count);
+    const cov = new Float64Array(dim * dim);
+    for (let a = 0; a < dim; a++) {
+      for (let b = a; b < dim; b++) {
+        const v = (this.products[a * dim + b] - count * mean[a] * mean[b]) / (count - 1);
+        cov[a * dim + b] = v;
+        cov[b * dim + a] = v;
+      }
+    }
+    return { dim, count, mean, cov };
+  }
+}
+
+/**
  * Frechet distance between two Gaussians: |mu1 - mu2|^2 + tr(C1 + C2 - 2 sqrt(C1 C2)). Clamped at 0
  * (round-off can make identical sets come out at -1e-12).
  */

@@ -7,6 +7,7 @@ import {
   diversity,
   frechetDistance,
   frechetPoseDistance,
+  GaussianAccumulator,
   gaussianStats,
   jointSpeed,
   l1,
@@ -160,6 +161,22 @@ describe('Frechet distance', () => {
     // Doubling the spread: tr(C + 4C - 2 * 2C) = tr(C) = 10/3.
     const wide = gaussianStats(Float64Array.from(base.map((v) => 2 * v)), 2);
     expect(frechetDistance(a, wide)).toBeCloseTo(10 / 3, 10);
+  });
+
+  it('accumulates batch by batch to the same statistics as gaussianStats', () => {
+    const z = normalize(poses, stats);
+    const { data, dim } = poseFeatures(z);
+    const acc = new GaussianAccumulator(dim);
+    const third = Math.floor(data.length / dim / 3) * dim;
+    acc.add(data.subarray(0, third));
+    acc.add(data.subarray(third));
+    const once = gaussianStats(data, dim);
+    const batched = acc.stats();
+    expect(batched.count).toBe(once.count);
+    for (let i = 0; i < dim; i++) expect(batched.mean[i]).toBeCloseTo(once.mean[i], 10);
+    for (let i = 0; i < dim * dim; i++) expect(batched.cov[i]).toBeCloseTo(once.cov[i], 8);
+    expect(() => new GaussianAccumulator(dim).stats()).toThrow(/at least 2/);
+    expect(() => acc.add(new Float64Array(dim + 1))).toThrow(RangeError);
   });
 
   it('is 0 for identical pose sets and positive otherwise', () => {

@@ -13,7 +13,7 @@ export type { LoaderState, SamplerOptions, SamplerPlan } from './sampler';
 export { EVAL_SAMPLE_BYTES, MEL_VALUES, POSE_VALUES, SAMPLE_BYTES, loadShard } from './data';
 export type { EvalSample, PreparedSample, ShardRef } from './data';
 export { forEachShard, loadValidationSet } from './eval-set';
-export { BASELINES, BaselineModels, ScoreSum, baselineSums, predictWindows, scoreGenerator } from './evaluate';
+export { BASELINES, BaselineModels, DIVERSITY_WINDOWS, ExtendedMetrics, ScoreSum, baselineSums, predictWindows, scoreGenerator } from './evaluate';
 export type { Baseline, Scores } from './evaluate';
 export { SeededRng } from './rng';
 export { DEFAULT_TRAINER_SETTINGS, TRAINER_ENV, trainerConfig, trainingServiceOptions } from './config';

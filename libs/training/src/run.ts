@@ -484,8 +484,8 @@ class TrainingSession {
         generator = loaded;
       }
       try {
-        const model = new ScoreSum(this.stats);
-        const sums = baselineSums(this.stats);
+        const model = new ScoreSum(this.stats, { extended: true });
+        const sums = baselineSums(this.stats, { extended: true });
         const rng = BaselineModels.rng(config.seed, 'test');
         const count = await forEachShard(store, testShards, this.stats, async (windows) => {
           await scoreGenerator(generator, windows, model, this.options.evalBatchSize ?? DEFAULT_EVAL_BATCH);

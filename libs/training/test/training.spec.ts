@@ -95,6 +95,17 @@ describe('a training run', () => {
     // The point of it all (ML-SPEC 7): the trained model beats the median pose on held-out windows.
     expect(test.model.l1).toBeLessThan(0.95 * test.median.l1);
     expect(test.model.pck02).toBeGreaterThan(test.median.pck02);
+    // And the later literature's metrics, stored with every test row.
+    for (const row of Object.values(test)) {
+      expect(Object.keys(row.metrics).sort()).toEqual(['beatConsistency', 'beatHitRate', 'diversity', 'frechet', 'motionBeatsPerWindow', 'realDiversity']);
+      for (const v of Object.values(row.metrics)) expect(Number.isFinite(v)).toBe(true);
+    }
+    // The median pose is held still: no motion beats, no diversity, far from the real statistics.
+    expect(test.median.metrics).toMatchObject({ beatConsistency: 0, motionBeatsPerWindow: 0, diversity: 0 });
+    expect(test.model.metrics.frechet).toBeLessThan(test.median.metrics.frechet);
+    expect(test.model.metrics.diversity).toBeGreaterThan(0);
+    expect(test.model.metrics.realDiversity).toBeCloseTo(test.median.metrics.realDiversity, 10);
+    expect(dev.every((e) => Object.keys(e.metrics).length === 0)).toBe(true);
     const [testEvent] = h.events.of('s2g.training.evaluated', runId).filter((e) => e.split === 'test');
     expect(testEvent.metrics.l1).toBeCloseTo(test.model.l1, 10);
     expect(h.events.of('s2g.training.completed', runId)[0]).toMatchObject({ steps: 300, bestCheckpointId: best.id });

@@ -95,13 +95,22 @@ const METHOD_LABEL: Record<EvaluationRow['method'], string> = {
 };
 const METHOD_ORDER: EvaluationRow['method'][] = ['model', 'median', 'random', 'nearest'];
 
-/** The evaluation of a run on one split: L1 (lower is better) and PCK (higher is better) per method. */
+/**
+ * The evaluation of a run on one split: L1 (lower is better) and PCK (higher is better) per method;
+ * on the test split also the Frechet pose distance (lower is better), beat consistency and diversity
+ * (docs/TRAINING.md, "Evaluation").
+ */
 export function evaluationTable(rows: readonly EvaluationRow[]): string {
   const sorted = [...rows].sort((a, b) => METHOD_ORDER.indexOf(a.method) - METHOD_ORDER.indexOf(b.method));
-  return table(
-    ['method', 'L1', 'PCK@0.1', 'PCK@0.2', 'windows'],
-    sorted.map((r) => [METHOD_LABEL[r.method], fixed(r.l1, 4), fixed(r.pck01, 4), fixed(r.pck02, 4), r.sampleCount]),
+  const extended = sorted.some((r) => r.metrics?.frechet !== undefined);
+  const extra = (r: EvaluationRow): (string | number | null)[] =>
+    extended ? [fixed(r.metrics?.frechet, 3), fixed(r.metrics?.beatConsistency, 3), fixed(r.metrics?.diversity, 3)] : [];
+  const text = table(
+    ['method', 'L1', 'PCK@0.1', 'PCK@0.2', ...(extended ? ['Frechet', 'beats', 'diversity'] : []), 'windows'],
+    sorted.map((r) => [METHOD_LABEL[r.method], fixed(r.l1, 4), fixed(r.pck01, 4), fixed(r.pck02, 4), ...extra(r), r.sampleCount]),
   );
+  const realDiversity = sorted.find((r) => r.metrics?.realDiversity !== undefined)?.metrics.realDiversity;
+  return realDiversity === undefined ? text : `${text.trimEnd()}\nthe real speaker's diversity on these windows: ${fixed(realDiversity, 3)}\n`;
 }
 
 export function runLine(run: RunSummary): string {

@@ -241,7 +241,7 @@ async function demoSteps(ctx: StepContext): Promise<DemoReport> {
   if (run.status !== 'completed') throw new CliError(run.error?.code ?? ErrorCode.INTERNAL, `training ${run.status}: ${run.error?.message ?? 'no reason given'}`);
 
   // ---- evaluation -----------------------------------------------------------------------
-  step('evaluation on the test split (L1: lower is better; PCK: higher is better)');
+  step('evaluation on the test split (L1, Frechet: lower is better; PCK, beats: higher is better; diversity: nearer the real speaker is better)');
   const evaluation = run.latestEvaluations;
   if (!evaluation.some((e) => e.method === 'model')) throw new CliError(ErrorCode.RESULT_MISSING, `run ${run.id} has no test evaluation`);
   const tableText = evaluationTable(evaluation);
