@@ -1,5 +1,8 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createProgress, duration, fixed, table } from './output';
+import { createProgress, duration, fixed, table, writeFileAtomic } from './output';
 
 describe('table', () => {
   it('pads columns to the widest cell and right-aligns columns of numbers', () => {
@@ -28,5 +31,21 @@ describe('progress without a terminal', () => {
     bar.update(30);
     bar.stop('completed');
     expect(lines).toEqual(['training 10% 10/100 l1 0.9\n', 'training 30% 30/100 completed\n']);
+  });
+});
+
+describe('writeFileAtomic', () => {
+  it('replaces a file whole and leaves no partial file behind, also when the write fails', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 's2g-cli-atomic-'));
+    try {
+      const file = join(dir, 'state.json');
+      await writeFileAtomic(file, '{"a":1}');
+      await writeFileAtomic(file, '{"a":2}');
+      expect(await readFile(file, 'utf8')).toBe('{"a":2}');
+      await expect(writeFileAtomic(join(dir, 'missing', 'x.json'), 'x')).rejects.toThrow(/ENOENT/);
+      expect(await readdir(dir)).toEqual(['state.json']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

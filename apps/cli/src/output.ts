@@ -2,6 +2,7 @@
  * What the command line writes: results on stdout, progress and notes on stderr. Progress is a bar
  * on a terminal and a line every few seconds otherwise (logs, CI), so output stays readable in both.
  */
+import { rename, rm, writeFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 
 export interface Io {
@@ -99,4 +100,19 @@ export function duration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
   const m = Math.floor(s / 60);
   return m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+/**
+ * Writes a file whole or not at all: to a temporary sibling, then renamed over the target, so an
+ * interrupted command (Ctrl-C, a closed pipe) never leaves a half-written result or state file.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.partial`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
 }

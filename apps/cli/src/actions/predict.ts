@@ -3,11 +3,11 @@
  * for each job, and save what they produced next to each other.
  */
 import { ErrorCode } from '@s2g/contracts';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CliError, type S2gClient } from '../client';
 import { Q, type RenderView, type ResultView } from '../operations';
-import { createProgress, type Io } from '../output';
+import { createProgress, type Io, writeFileAtomic } from '../output';
 import { waitForJob } from './jobs';
 import { uploadFile } from './upload';
 
@@ -57,7 +57,7 @@ export async function finishRender(client: S2gClient, renderId: string, outDir: 
   if (!render.videoUrl) throw new CliError(ErrorCode.RESULT_MISSING, `render ${renderId} completed without a video`);
   const video = join(outDir, `${name}.mp4`);
   await mkdir(outDir, { recursive: true });
-  await writeFile(video, await client.download(render.videoUrl));
+  await writeFileAtomic(video, await client.download(render.videoUrl));
   return { render, video };
 }
 
@@ -81,7 +81,7 @@ export async function predictFile(
   const name = options.name ?? result.id;
   await mkdir(outDir, { recursive: true });
   const posesJson = join(outDir, `${name}.poses.json`);
-  await writeFile(posesJson, await client.download(result.posesJsonUrl));
+  await writeFileAtomic(posesJson, await client.download(result.posesJsonUrl));
   const renderId = predict.renders[0]?.id;
   if (!options.render || !renderId) return { result, render: null, posesJson, video: null };
   const { render, video } = await finishRender(client, renderId, outDir, name, io);

@@ -18,7 +18,7 @@ import { generateSyntheticSpeaker, planSyntheticSpeaker, synthesizeVideo } from 
 import { createLogger, type Logger } from '@s2g/service';
 import { type Stack, stackConfig, startStack } from '@s2g/stack';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { followIngest, startIngest } from '../actions/ingest';
 import { predictFile } from '../actions/predict';
@@ -26,7 +26,7 @@ import { evaluationTable, followTraining, startTraining, type TrainingSettings }
 import { CliError, S2gClient } from '../client';
 import { dataDirOf, resolveConnection } from '../connection';
 import { type EvaluationRow, type MetricPoint, Q, type RunDetail, type RunSummary, type SpeakerSummary } from '../operations';
-import { duration, type Io } from '../output';
+import { duration, type Io, writeFileAtomic } from '../output';
 import { untilSignal } from '../signals';
 import { secondsPerStep } from './calibrate';
 import { lineChartPng } from './chart';
@@ -249,8 +249,8 @@ async function demoSteps(ctx: StepContext): Promise<DemoReport> {
   const l1 = (method: string): number => evaluation.find((e) => e.method === method)?.l1 ?? Number.NaN;
   if (!(l1('model') < l1('median'))) say('the model does not beat the median pose yet: give it more steps (--budget-minutes, or --iterations)');
   const evaluationFile = join(outDir, 'evaluation.json');
-  await writeFile(evaluationFile, JSON.stringify({ runId: run.id, speaker: speakerName, split: 'test', config: run.config, evaluations: evaluation }, null, 2));
-  await writeFile(join(outDir, 'evaluation.txt'), tableText);
+  await writeFileAtomic(evaluationFile, JSON.stringify({ runId: run.id, speaker: speakerName, split: 'test', config: run.config, evaluations: evaluation }, null, 2));
+  await writeFileAtomic(join(outDir, 'evaluation.txt'), tableText);
 
   // ---- prediction and render ------------------------------------------------------------
   step(`predicting gestures for ${profile.heldOutSeconds} s of held-out speech and rendering the video`);
@@ -261,7 +261,7 @@ async function demoSteps(ctx: StepContext): Promise<DemoReport> {
   // ---- loss curves ----------------------------------------------------------------------
   step('drawing the loss curves');
   const lossCurves = join(outDir, 'loss-curves.png');
-  await writeFile(lossCurves, await lossChart(client, run));
+  await writeFileAtomic(lossCurves, await lossChart(client, run));
 
   const url = client.url;
   return {
@@ -323,7 +323,7 @@ async function chooseIterations(ctx: StepContext, budgetMinutes: number): Promis
   const note = fitted > profile.maxIterations ? ` (capped at ${profile.maxIterations})` : fitted < profile.minIterations ? ` (the least that trains a useful model: about ${duration(iterations * seconds / 0.85)})` : '';
   say(`${seconds.toFixed(2)} s per step here: ${iterations} steps${note}`);
   state.iterations[key] = iterations;
-  await writeFile(stateFile, JSON.stringify(state, null, 2));
+  await writeFileAtomic(stateFile, JSON.stringify(state, null, 2));
   return iterations;
 }
 
@@ -333,7 +333,7 @@ async function heldOutSpeech(profile: DemoProfile, seed: number, outDir: string)
   if (await fileExists(file)) return file;
   const plan = planSyntheticSpeaker({ seed: `${seed}-held-out`, name: 'heldout', minutes: profile.heldOutSeconds / 60, style: profile.style });
   const clip = synthesizeVideo(plan, 0);
-  await writeFile(file, encodeWav(clip.audio, SAMPLE_RATE));
+  await writeFileAtomic(file, encodeWav(clip.audio, SAMPLE_RATE));
   return file;
 }
 
