@@ -6,6 +6,7 @@ import { BATCH_NORM_TRAIN, batchNormTrain, batchNormTrainGrad } from '../src/ker
 import type { BatchNormAttrs } from '../src/kernels/batch-norm';
 import { registerNativeWasmKernels } from '../src/kernels/native';
 import { registerTrainingKernels } from '../src/kernels/register';
+import { relErr, values } from './parity';
 
 /**
  * The fused native BatchNorm + LeakyReLU training kernels against the tfjs-ops formulation they
@@ -13,26 +14,6 @@ import { registerTrainingKernels } from '../src/kernels/register';
  */
 const native = loadNative().kernels;
 const required = process.env.CI === 'true';
-
-function values(n: number, seed: number, offset = 0): Float32Array {
-  let s = seed;
-  return Float32Array.from({ length: n }, () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 1073741824 - 1 + offset;
-  });
-}
-
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  // All-zero references (one row: xhat is 0) compare absolutely.
-  return scale === 0 ? diff : diff / scale;
-}
 
 interface Case {
   shape: number[];

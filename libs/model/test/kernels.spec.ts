@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CHANNEL_SUM, TRAINING_KERNELS, channelSum, registerTrainingKernels } from '../src/index';
+import { CONV_CASES, type ConvCase, convOutputShape, relErr, values } from './parity';
 
 /**
  * Parity of this project's convolution-gradient kernels with tfjs-backend-cpu's own kernels (the
@@ -23,41 +24,6 @@ beforeAll(async () => {
   expect(await tf.setBackend('wasm')).toBe(true);
 });
 
-interface Case {
-  label: string;
-  x: [number, number, number, number];
-  filter: [number, number, number, number];
-  stride: number | [number, number];
-  pad: 'same' | 'valid';
-}
-
-const CASES: Case[] = [
-  { label: '3x3 same stride 1', x: [2, 9, 7, 3], filter: [3, 3, 3, 5], stride: 1, pad: 'same' },
-  { label: '4x4 same stride 2 (extra pad right/bottom)', x: [2, 9, 7, 3], filter: [4, 4, 3, 5], stride: 2, pad: 'same' },
-  { label: '4x4 same stride 2, even sizes', x: [3, 10, 8, 4], filter: [4, 4, 4, 6], stride: 2, pad: 'same' },
-  { label: '3x8 valid stride 1 (the frequency collapse)', x: [2, 11, 8, 4], filter: [3, 8, 4, 6], stride: 1, pad: 'valid' },
-  { label: '3x3 valid stride 2, odd sizes', x: [1, 13, 11, 3], filter: [3, 3, 3, 2], stride: 2, pad: 'valid' },
-  { label: 'conv1d k4 s2 as conv2d', x: [3, 1, 13, 5], filter: [1, 4, 5, 7], stride: 2, pad: 'same' },
-  { label: 'conv1d k3 s1 as conv2d, batch 1', x: [1, 1, 17, 6], filter: [1, 3, 6, 4], stride: 1, pad: 'same' },
-  { label: 'conv1d k1 (output layer)', x: [2, 1, 8, 5], filter: [1, 1, 5, 9], stride: 1, pad: 'same' },
-  { label: 'single input channel (the first layer), batch 1', x: [1, 15, 12, 1], filter: [3, 3, 1, 4], stride: 1, pad: 'same' },
-  { label: 'mixed strides', x: [2, 9, 10, 3], filter: [2, 3, 3, 4], stride: [2, 1], pad: 'same' },
-];
-
-function outputShape(c: Case): number[] {
-  return tf.tidy(() => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.filter) as tf.Tensor4D, c.stride, c.pad).shape);
-}
-
-function values(shape: number[], seed: number): Float32Array {
-  let s = seed;
-  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < out.length; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    out[i] = s / 1073741824 - 1;
-  }
-  return out;
-}
-
 async function run(backend: string, kernelName: string, inputs: Record<string, { shape: number[]; data: Float32Array }>, attrs: tf.NamedAttrMap, reference = false): Promise<Float32Array> {
   await tf.setBackend(backend);
   const tensors = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, tf.tensor(v.data, v.shape)]));
@@ -75,26 +41,15 @@ async function run(backend: string, kernelName: string, inputs: Record<string, {
   return data;
 }
 
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
-
 describe('training kernels', () => {
   it('are registered where the brief needs them', () => {
     expect(TRAINING_KERNELS.wasm).toContain('Conv2DBackpropFilter');
     for (const backend of ['wasm', 'cpu'] as const) for (const k of TRAINING_KERNELS[backend]) expect(tf.getKernel(k, backend)).toBeDefined();
   });
 
-  for (const c of CASES) {
+  for (const c of CONV_CASES) {
     it(`Conv2DBackpropFilter matches cpu: ${c.label}`, async () => {
-      const dyShape = outputShape(c);
+      const dyShape = convOutputShape(c);
       const inputs = { x: { shape: c.x, data: values(c.x, 1) }, dy: { shape: dyShape, data: values(dyShape, 2) } };
       const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter } as unknown as tf.NamedAttrMap;
       const reference = await run('cpu', 'Conv2DBackpropFilter', inputs, attrs, true);
@@ -103,7 +58,7 @@ describe('training kernels', () => {
     });
 
     it(`Conv2DBackpropInput matches cpu: ${c.label}`, async () => {
-      const dyShape = outputShape(c);
+      const dyShape = convOutputShape(c);
       const inputs = { dy: { shape: dyShape, data: values(dyShape, 3) }, filter: { shape: c.filter, data: values(c.filter, 4) } };
       const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x } as unknown as tf.NamedAttrMap;
       const reference = await run('cpu', 'Conv2DBackpropInput', inputs, attrs, true);
@@ -114,15 +69,15 @@ describe('training kernels', () => {
   it('handles activations larger than one im2col chunk', async () => {
     // 2 * 200 * 160 rows of 16 * 8 values = 8.2M > the 4M-element chunk: several chunks accumulate.
     // Two output channels keep the (slow) stock reference kernel quick.
-    const c: Case = { label: 'large', x: [2, 200, 160, 8], filter: [4, 4, 8, 2], stride: 1, pad: 'same' };
-    const dyShape = outputShape(c);
+    const c: ConvCase = { label: 'large', x: [2, 200, 160, 8], filter: [4, 4, 8, 2], stride: 1, pad: 'same' };
+    const dyShape = convOutputShape(c);
     const filterInputs = { x: { shape: c.x, data: values(c.x, 5) }, dy: { shape: dyShape, data: values(dyShape, 6) } };
     const fAttrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: c.filter } as unknown as tf.NamedAttrMap;
     const fRef = await run('cpu', 'Conv2DBackpropFilter', filterInputs, fAttrs, true);
     expect(relErr(await run('wasm', 'Conv2DBackpropFilter', filterInputs, fAttrs), fRef)).toBeLessThan(1e-4);
     // Stride 2 takes the GEMM + col2im path (stride 1 runs as a forward conv): 2 * 200 * 100 rows.
-    const s2: Case = { label: 'large s2', x: [2, 400, 200, 8], filter: [4, 4, 8, 2], stride: 2, pad: 'same' };
-    const dy2 = outputShape(s2);
+    const s2: ConvCase = { label: 'large s2', x: [2, 400, 200, 8], filter: [4, 4, 8, 2], stride: 2, pad: 'same' };
+    const dy2 = convOutputShape(s2);
     const inputInputs = { dy: { shape: dy2, data: values(dy2, 11) }, filter: { shape: s2.filter, data: values(s2.filter, 7) } };
     const iAttrs = { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: s2.x } as unknown as tf.NamedAttrMap;
     const iRef = await run('cpu', 'Conv2DBackpropInput', inputInputs, iAttrs, true);

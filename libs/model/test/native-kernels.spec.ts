@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CHANNEL_SUM, channelSum } from '../src/kernels/channel-sum';
 import { NATIVE_WASM_KERNELS, nativeWasmKernelsRegistered, registerNativeWasmKernels } from '../src/kernels/native';
 import { registerTrainingKernels } from '../src/kernels/register';
+import { CONV_CASES, type ConvCase, convOutputShape, relErr, values } from './parity';
 
 /**
  * Parity of the native kernels (@s2g/native, registered over the wasm backend's) with
@@ -50,50 +51,13 @@ async function nativeCalls(name: keyof NativeKernels, f: () => Promise<unknown>)
   return (calls.get(name) ?? 0) - before;
 }
 
-interface Case {
-  label: string;
-  x: [number, number, number, number];
-  filter: [number, number, number, number];
-  stride: number | [number, number];
-  pad: 'same' | 'valid';
-  dilation?: number;
-}
-
-/** kernels.spec.ts's cases. */
-const CASES: Case[] = [
-  { label: '3x3 same stride 1', x: [2, 9, 7, 3], filter: [3, 3, 3, 5], stride: 1, pad: 'same' },
-  { label: '4x4 same stride 2 (extra pad right/bottom)', x: [2, 9, 7, 3], filter: [4, 4, 3, 5], stride: 2, pad: 'same' },
-  { label: '4x4 same stride 2, even sizes', x: [3, 10, 8, 4], filter: [4, 4, 4, 6], stride: 2, pad: 'same' },
-  { label: '3x8 valid stride 1 (the frequency collapse)', x: [2, 11, 8, 4], filter: [3, 8, 4, 6], stride: 1, pad: 'valid' },
-  { label: '3x3 valid stride 2, odd sizes', x: [1, 13, 11, 3], filter: [3, 3, 3, 2], stride: 2, pad: 'valid' },
-  { label: 'conv1d k4 s2 as conv2d', x: [3, 1, 13, 5], filter: [1, 4, 5, 7], stride: 2, pad: 'same' },
-  { label: 'conv1d k3 s1 as conv2d, batch 1', x: [1, 1, 17, 6], filter: [1, 3, 6, 4], stride: 1, pad: 'same' },
-  { label: 'conv1d k1 (output layer)', x: [2, 1, 8, 5], filter: [1, 1, 5, 9], stride: 1, pad: 'same' },
-  { label: 'single input channel (the first layer), batch 1', x: [1, 15, 12, 1], filter: [3, 3, 1, 4], stride: 1, pad: 'same' },
-  { label: 'mixed strides', x: [2, 9, 10, 3], filter: [2, 3, 3, 4], stride: [2, 1], pad: 'same' },
-];
-
 /**
  * depth 3 * 3 * 16 = 144: 3632-row im2col chunks; 2 * 64 * 60 = 7680 rows, so each of two threads,
  * and each image of the input gradient, spans two chunks. Two output channels keep the (slow) stock
  * Conv2DBackpropFilter reference quick.
  */
-const LARGE: Case = { label: 'large, several im2col chunks', x: [2, 64, 60, 16], filter: [3, 3, 16, 2], stride: 1, pad: 'same' };
-const DILATED: Case = { label: '3x3 dilation 2, same', x: [2, 12, 11, 3], filter: [3, 3, 3, 4], stride: 1, pad: 'same', dilation: 2 };
-
-function outputShape(c: Case): number[] {
-  return tf.tidy(() => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.filter) as tf.Tensor4D, c.stride, c.pad, 'NHWC', c.dilation ?? 1).shape);
-}
-
-function values(shape: number[], seed: number): Float32Array {
-  let s = seed;
-  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < out.length; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    out[i] = s / 1073741824 - 1;
-  }
-  return out;
-}
+const LARGE: ConvCase = { label: 'large, several im2col chunks', x: [2, 64, 60, 16], filter: [3, 3, 16, 2], stride: 1, pad: 'same' };
+const DILATED: ConvCase = { label: '3x3 dilation 2, same', x: [2, 12, 11, 3], filter: [3, 3, 3, 4], stride: 1, pad: 'same', dilation: 2 };
 
 type Inputs = Record<string, { shape: number[]; data: Float32Array }>;
 
@@ -121,19 +85,7 @@ async function parity(kernelName: string, inputs: Inputs, attrs: Record<string, 
   return relErr(await run('wasm', kernelName, inputs, attrs), reference);
 }
 
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return scale === 0 ? diff : diff / scale;
-}
-
-const convAttrs = (c: Case): Record<string, unknown> => ({
+const convAttrs = (c: ConvCase): Record<string, unknown> => ({
   strides: c.stride,
   pad: c.pad,
   dataFormat: 'NHWC',
@@ -167,7 +119,7 @@ describe.skipIf(!status.kernels && !required)(suiteName, () => {
     expect(NATIVE_WASM_KERNELS.map((name) => tf.getKernel(name, 'wasm')?.kernelFunc)).toEqual(before);
   });
 
-  for (const c of [...CASES, DILATED, LARGE]) {
+  for (const c of [...CONV_CASES, DILATED, LARGE]) {
     it(`Conv2D matches cpu: ${c.label}`, async () => {
       const inputs = { x: { shape: c.x, data: values(c.x, 1) }, filter: { shape: c.filter, data: values(c.filter, 2) } };
       let err = NaN;
@@ -176,9 +128,9 @@ describe.skipIf(!status.kernels && !required)(suiteName, () => {
     });
   }
 
-  for (const c of [...CASES, LARGE]) {
+  for (const c of [...CONV_CASES, LARGE]) {
     it(`Conv2DBackpropInput matches cpu: ${c.label}`, async () => {
-      const dyShape = outputShape(c);
+      const dyShape = convOutputShape(c);
       const inputs = { dy: { shape: dyShape, data: values(dyShape, 3) }, filter: { shape: c.filter, data: values(c.filter, 4) } };
       const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x };
       let err = NaN;
@@ -187,7 +139,7 @@ describe.skipIf(!status.kernels && !required)(suiteName, () => {
     });
 
     it(`Conv2DBackpropFilter matches cpu: ${c.label}`, async () => {
-      const dyShape = outputShape(c);
+      const dyShape = convOutputShape(c);
       const inputs = { x: { shape: c.x, data: values(c.x, 5) }, dy: { shape: dyShape, data: values(dyShape, 6) } };
       const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter };
       let err = NaN;
@@ -197,7 +149,7 @@ describe.skipIf(!status.kernels && !required)(suiteName, () => {
   }
 
   describe('FusedConv2D', () => {
-    const FUSED_CASES = [CASES[1], CASES[6], CASES[7], LARGE];
+    const FUSED_CASES = [CONV_CASES[1], CONV_CASES[6], CONV_CASES[7], LARGE];
     const ACTIVATIONS: { activation: string; leakyreluAlpha?: number; native: boolean }[] = [
       { activation: 'linear', native: true },
       { activation: 'relu', native: true },
@@ -226,7 +178,7 @@ describe.skipIf(!status.kernels && !required)(suiteName, () => {
     }
 
     it('matches cpu with a scalar bias (relu)', async () => {
-      const c = CASES[0];
+      const c = CONV_CASES[0];
       const inputs: Inputs = {
         x: { shape: c.x, data: values(c.x, 11) },
         filter: { shape: c.filter, data: values(c.filter, 12) },
