@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GemmBackendName, Host } from './host';
+import { type ConvAttrs, type ConvShapeInfo, convShapeInfo } from './geometry';
 import { hostFor } from './host';
 
 export type { GemmBackendName } from './host';
@@ -20,51 +21,18 @@ export type { GemmBackendName } from './host';
 /** Upper bound on the elements of one im2col buffer, to keep memory flat for large activations. */
 const CHUNK_ELEMENTS = 1 << 22;
 
-interface Geometry {
-  batch: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  outChannels: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  padTop: number;
-  padBottom: number;
-  padLeft: number;
-  padRight: number;
-}
+type Geometry = ConvShapeInfo;
 
 function geometry(
   xShape: [number, number, number, number],
   filterShape: [number, number, number, number],
   strides: number | [number, number],
-  pad: tf.backend_util.ExplicitPadding | 'valid' | 'same' | number,
-  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+  pad: ConvAttrs['pad'],
+  dimRoundingMode: ConvAttrs['dimRoundingMode'],
   dataFormat: 'NHWC' | 'NCHW',
 ): Geometry {
   if (dataFormat !== 'NHWC') throw new Error(`conv gradient on wasm supports NHWC only, got ${dataFormat}`);
-  const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
-  return {
-    batch: info.batchSize,
-    inHeight: info.inHeight,
-    inWidth: info.inWidth,
-    inChannels: info.inChannels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    outChannels: info.outChannels,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    padTop: info.padInfo.top,
-    padBottom: info.padInfo.bottom,
-    padLeft: info.padInfo.left,
-    padRight: info.padInfo.right,
-  };
+  return convShapeInfo(xShape, filterShape, { strides, pad, ...(dimRoundingMode ? { dimRoundingMode } : {}) });
 }
 
 /**

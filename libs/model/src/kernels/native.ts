@@ -5,6 +5,7 @@ import { ACTIVATION, convGeometry } from '@s2g/native';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './batch-norm';
 import type { BatchNormAttrs } from './batch-norm';
 import { CHANNEL_SUM } from './channel-sum';
+import { type ConvAttrs, convShapeInfo } from './geometry';
 
 /**
  * The wasm backend's kernels that the native kernels (@s2g/native: threaded avx512 / avx2 SGEMM)
@@ -30,43 +31,9 @@ interface KernelArgs {
 }
 type Impl = (args: KernelArgs, fallback: tf.KernelFunc) => tf.TensorInfo | tf.TensorInfo[];
 
-type Pad = tf.backend_util.ExplicitPadding | 'valid' | 'same' | number;
-
-function geometry(
-  xShape: number[],
-  filterShape: number[],
-  attrs: { strides: number | [number, number]; pad: Pad; dilations?: number | [number, number]; dimRoundingMode?: 'floor' | 'round' | 'ceil' },
-): { geometry: Int32Array; outShape: [number, number, number, number] } {
-  const info = tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number],
-    filterShape as [number, number, number, number],
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
-  return {
-    geometry: convGeometry({
-      batch: info.batchSize,
-      inHeight: info.inHeight,
-      inWidth: info.inWidth,
-      inChannels: info.inChannels,
-      outHeight: info.outHeight,
-      outWidth: info.outWidth,
-      outChannels: info.outChannels,
-      filterHeight: info.filterHeight,
-      filterWidth: info.filterWidth,
-      strideHeight: info.strideHeight,
-      strideWidth: info.strideWidth,
-      padTop: info.padInfo.top,
-      padLeft: info.padInfo.left,
-      dilationHeight: info.dilationHeight,
-      dilationWidth: info.dilationWidth,
-    }),
-    outShape: info.outShape,
-  };
+function geometry(xShape: number[], filterShape: number[], attrs: ConvAttrs): { geometry: Int32Array; outShape: [number, number, number, number] } {
+  const info = convShapeInfo(xShape, filterShape, attrs);
+  return { geometry: convGeometry(info), outShape: info.outShape };
 }
 
 const isFloat = (...ts: (tf.TensorInfo | null | undefined)[]): boolean => ts.every((t) => !t || t.dtype === 'float32');
