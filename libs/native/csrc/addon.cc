@@ -336,6 +336,13 @@ napi_value undefinedValue(napi_env env) {
   return u;
 }
 
+// What a convolution operand holds: its input activation, its output activation, or its filter.
+enum Operand { ACTIVATION_IN, ACTIVATION_OUT, FILTER };
+
+long valuesOf(const Geometry& g, Operand o) {
+  return o == ACTIVATION_IN ? g.batch * g.inH * g.inW * g.inC : o == ACTIVATION_OUT ? g.rows() * g.outC : g.depth() * g.outC;
+}
+
 // conv2d(x, filter, bias | null, out, geometry, activation, alpha)
 napi_value Conv2d(napi_env env, napi_callback_info info) {
   napi_value argv[7];
@@ -353,44 +360,43 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   double act, alpha;
   if (!number(env, argv[5], &act, "activation") || !number(env, argv[6], &alpha, "alpha")) return nullptr;
   if (act != LINEAR && act != RELU && act != LEAKY_RELU) return fail(env, "activation must be 0 (linear), 1 (relu) or 2 (leaky relu)"), nullptr;
-  if (!sized(env, nx, g.batch * g.inH * g.inW * g.inC, "x") || !sized(env, nw, g.depth() * g.outC, "filter") ||
-      !sized(env, nout, g.rows() * g.outC, "out"))
+  if (!sized(env, nx, valuesOf(g, ACTIVATION_IN), "x") || !sized(env, nw, valuesOf(g, FILTER), "filter") ||
+      !sized(env, nout, valuesOf(g, ACTIVATION_OUT), "out"))
     return nullptr;
   conv2d(g, x, w, bias, static_cast<long>(nbias), out, static_cast<int>(act), static_cast<float>(alpha));
   return undefinedValue(env);
 }
 
+// (a, b, c, geometry): three Float32Arrays, each at least as long as its operand needs.
+bool convOperands(napi_env env, napi_callback_info info, const char* const names[3], const Operand roles[3], float* p[3],
+                  Geometry* g) {
+  napi_value argv[4];
+  size_t n[3];
+  if (!args(env, info, 4, argv) || !geometry(env, argv[3], g)) return false;
+  for (int i = 0; i < 3; i++)
+    if (!floats(env, argv[i], &p[i], &n[i], names[i]) || !sized(env, n[i], valuesOf(*g, roles[i]), names[i])) return false;
+  return true;
+}
+
 // conv2dBackpropInput(dy, filter, dx, geometry)
 napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  if (!args(env, info, 4, argv)) return nullptr;
-  float *dy, *w, *dx;
-  size_t ndy, nw, ndx;
+  static const char* const names[3] = {"dy", "filter", "dx"};
+  static const Operand roles[3] = {ACTIVATION_OUT, FILTER, ACTIVATION_IN};
+  float* p[3];
   Geometry g;
-  if (!floats(env, argv[0], &dy, &ndy, "dy") || !floats(env, argv[1], &w, &nw, "filter") ||
-      !floats(env, argv[2], &dx, &ndx, "dx") || !geometry(env, argv[3], &g))
-    return nullptr;
-  if (!sized(env, ndy, g.rows() * g.outC, "dy") || !sized(env, nw, g.depth() * g.outC, "filter") ||
-      !sized(env, ndx, g.batch * g.inH * g.inW * g.inC, "dx"))
-    return nullptr;
-  conv2dBackpropInput(g, dy, w, dx);
+  if (!convOperands(env, info, names, roles, p, &g)) return nullptr;
+  conv2dBackpropInput(g, p[0], p[1], p[2]);
   return undefinedValue(env);
 }
 
 // conv2dBackpropFilter(x, dy, dw, geometry)
 napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  if (!args(env, info, 4, argv)) return nullptr;
-  float *x, *dy, *dw;
-  size_t nx, ndy, ndw;
+  static const char* const names[3] = {"x", "dy", "dw"};
+  static const Operand roles[3] = {ACTIVATION_IN, ACTIVATION_OUT, FILTER};
+  float* p[3];
   Geometry g;
-  if (!floats(env, argv[0], &x, &nx, "x") || !floats(env, argv[1], &dy, &ndy, "dy") ||
-      !floats(env, argv[2], &dw, &ndw, "dw") || !geometry(env, argv[3], &g))
-    return nullptr;
-  if (!sized(env, nx, g.batch * g.inH * g.inW * g.inC, "x") || !sized(env, ndy, g.rows() * g.outC, "dy") ||
-      !sized(env, ndw, g.depth() * g.outC, "dw"))
-    return nullptr;
-  conv2dBackpropFilter(g, x, dy, dw);
+  if (!convOperands(env, info, names, roles, p, &g)) return nullptr;
+  conv2dBackpropFilter(g, p[0], p[1], p[2]);
   return undefinedValue(env);
 }
 
